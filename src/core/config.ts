@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.ts';
+
+/** Defaults, in one place beside the schema. Percentages are 0-100. */
+export const CONFIG_DEFAULTS = {
+  LOG_LEVEL: 'info',
+  METRICS_PORT: 3101,
+  COGO_MAX_FILE_BYTES: 1_000_000,
+  KG_COVERAGE_PARAMS_MIN: 70,
+  KG_COVERAGE_RETURNS_MIN: 80,
+  KG_COVERAGE_FIELDS_MIN: 80,
+  KG_COVERAGE_LINES_MIN: 100,
+} as const;
+
+const percent = z.coerce.number().min(0).max(100);
+
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  COGO_DATA_DIR: z.string().trim().min(1).optional(),
+  LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default(CONFIG_DEFAULTS.LOG_LEVEL),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(CONFIG_DEFAULTS.METRICS_PORT),
+  COGO_MAX_FILE_BYTES: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.COGO_MAX_FILE_BYTES),
+  KG_COVERAGE_PARAMS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_PARAMS_MIN),
+  KG_COVERAGE_RETURNS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_RETURNS_MIN),
+  KG_COVERAGE_FIELDS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_FIELDS_MIN),
+  KG_COVERAGE_LINES_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_LINES_MIN),
+});
+
+/** Validated configuration of one cogo process. */
+export interface CogoConfig {
+  /** Postgres server URL; absent means the embedded PGlite database. */
+  readonly databaseUrl: string | undefined;
+  /** Where the embedded database lives; absent means `<indexed repo>/.cogo`. */
+  readonly dataDir: string | undefined;
+  readonly logLevel: string;
+  readonly metricsPort: number;
+  readonly maxFileBytes: number;
+  readonly coverageMin: {
+    readonly params: number;
+    readonly returns: number;
+    readonly fields: number;
+    readonly lines: number;
+  };
+}
+
+/**
+ * Reads and validates cogo's configuration from an environment. Pure: the only input is `env`.
+ * Empty strings count as unset. Throws a `ConfigError` naming every bad variable at once.
+ *
+ * @example
+ * const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env): CogoConfig {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key];
+    if (value !== undefined && value.trim() !== '') input[key] = value;
+  }
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const key = String(issue.path[0] ?? '?');
+        return `${key}=${JSON.stringify(input[key])}: ${issue.message}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return {
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.COGO_DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    metricsPort: e.METRICS_PORT,
+    maxFileBytes: e.COGO_MAX_FILE_BYTES,
+    coverageMin: {
+      params: e.KG_COVERAGE_PARAMS_MIN,
+      returns: e.KG_COVERAGE_RETURNS_MIN,
+      fields: e.KG_COVERAGE_FIELDS_MIN,
+      lines: e.KG_COVERAGE_LINES_MIN,
+    },
+  };
+}

@@ -1,0 +1,60 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { vector } from '@electric-sql/pglite-pgvector';
+import type { Db, QueryResult, Row } from './db.ts';
+import { toDbError } from './errors.ts';
+
+type Queryable = Pick<PGlite, 'query' | 'exec'> | Transaction;
+
+class PgliteDb implements Db {
+  readonly dialect = 'pglite' as const;
+  readonly #conn: Queryable;
+  readonly #owner: PGlite | undefined;
+
+  constructor(conn: Queryable, owner: PGlite | undefined) {
+    this.#conn = conn;
+    this.#owner = owner;
+  }
+
+  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    try {
+      const result = await this.#conn.query<R>(sql, params as unknown[]);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    } catch (error) {
+      throw toDbError(error, sql);
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    try {
+      await this.#conn.exec(sql);
+    } catch (error) {
+      throw toDbError(error, sql);
+    }
+  }
+
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    if (!this.#owner) throw new Error('nested transactions are not supported');
+    return this.#owner.transaction((tx) => fn(new PgliteDb(tx, undefined)));
+  }
+
+  async close(): Promise<void> {
+    await this.#owner?.close();
+  }
+}
+
+export interface PgliteDbOptions {
+  /** Directory for the database files; omitted means in memory. */
+  readonly dataDir?: string;
+}
+
+/**
+ * Opens an embedded PGlite database with the pgvector and pg_trgm extensions loaded.
+ * Opening costs 1-4 s, so a process should open one and share it.
+ */
+export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db> {
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const pg = await PGlite.create(options.dataDir, { extensions: { vector, pg_trgm } });
+  return new PgliteDb(pg, pg);
+}

@@ -1,0 +1,69 @@
+import pg from 'pg';
+import type { Db, QueryResult, Row } from './db.ts';
+import { toDbError } from './errors.ts';
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+class PostgresDb implements Db {
+  readonly dialect = 'postgres' as const;
+  readonly #conn: Queryable;
+  readonly #pool: pg.Pool | undefined;
+
+  constructor(conn: Queryable, pool: pg.Pool | undefined) {
+    this.#conn = conn;
+    this.#pool = pool;
+  }
+
+  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+    try {
+      const result = await this.#conn.query<R>(sql, params as unknown[]);
+      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
+    } catch (error) {
+      throw toDbError(error, sql);
+    }
+  }
+
+  async exec(sql: string): Promise<void> {
+    try {
+      // Without parameters, node-postgres uses the simple protocol, which accepts several statements.
+      await this.#conn.query(sql);
+    } catch (error) {
+      throw toDbError(error, sql);
+    }
+  }
+
+  async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
+    if (!this.#pool) throw new Error('nested transactions are not supported');
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await fn(new PostgresDb(client, undefined));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#pool?.end();
+  }
+}
+
+export interface PostgresDbOptions {
+  readonly connectionString: string;
+  readonly maxConnections?: number;
+}
+
+/** Connects to a Postgres server (a pool); fails fast if the server cannot be reached. */
+export async function createPostgresDb(options: PostgresDbOptions): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 5 });
+  // An idle client that loses its connection emits 'error' on the pool; without a listener Node exits.
+  pool.on('error', () => undefined);
+  const db = new PostgresDb(pool, pool);
+  await db.query('select 1');
+  return db;
+}

@@ -1,0 +1,1 @@
+drop table if exists cbo_embeddings;
