@@ -1,7 +1,7 @@
 /** A row returned by a query: column name to value. */
 export type Row = Record<string, unknown>;
 
-export interface QueryResult<R extends Row = Row> {
+export interface QueryResult<R = Row> {
   readonly rows: R[];
   readonly rowCount: number;
 }
@@ -16,7 +16,7 @@ export type DbDialect = (typeof DB_DIALECTS)[number];
 export interface Db {
   readonly dialect: DbDialect;
   /** Runs one statement with parameters. */
-  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
   /** Runs a script of one or more statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
   /** Runs `fn` in a transaction on one connection; commits if it resolves, rolls back if it throws. */

@@ -17,7 +17,7 @@ class PgliteDb implements Db {
     this.#owner = owner;
   }
 
-  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+  async query<R = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
     try {
       const result = await this.#conn.query<R>(sql, params as unknown[]);
       return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };

@@ -14,10 +14,10 @@ class PostgresDb implements Db {
     this.#pool = pool;
   }
 
-  async query<R extends Row = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
+  async query<R = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
     try {
-      const result = await this.#conn.query<R>(sql, params as unknown[]);
-      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
+      const result = await this.#conn.query(sql, params as unknown[]);
+      return { rows: result.rows as R[], rowCount: result.rowCount ?? result.rows.length };
     } catch (error) {
       throw toDbError(error, sql);
     }

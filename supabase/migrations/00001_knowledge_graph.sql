@@ -57,8 +57,12 @@ create table kg_files (
   line_count integer,
   status text not null check (status in ('indexed', 'skipped')),
   reason text,
-  is_module boolean not null default true,
+  -- True for scripts and files with `declare global`/module augmentations: they change what every
+  -- file of the project sees, so an edit to one re-indexes the whole project.
+  affects_globals boolean not null default false,
   unresolved_imports integer not null default 0,
+  -- Call-site resolution counts for this file: resolved, unresolved, ambiguous, external, local, out_of_scope.
+  calls jsonb not null default '{}',
   indexed_at timestamptz not null default now()
 );
 

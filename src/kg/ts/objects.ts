@@ -1,0 +1,228 @@
+import ts from 'typescript';
+import type { CboField, CboObject, CboParam, CboReturns } from '../model.ts';
+import { boundExpression, type DeclGroup, memberName } from './declarations.ts';
+import {
+  collapse,
+  decoratorTexts,
+  hasModifier,
+  headerText,
+  jsDocTagNames,
+  jsDocText,
+  lineOf,
+  typeText,
+} from './syntax.ts';
+
+/** The declaration whose text describes the group: an overload's implementation, a getter, else the first. */
+export function primaryNode(group: DeclGroup): ts.Node {
+  const withBody = group.nodes.find((n) => ts.isFunctionLike(n) && 'body' in n && n.body !== undefined);
+  const getter = group.nodes.find(ts.isGetAccessorDeclaration);
+  return getter ?? withBody ?? group.nodes[0]!;
+}
+
+/** The function-like node of a function or method object (through a const binding). */
+export function functionLike(node: ts.Node): ts.SignatureDeclaration | undefined {
+  if (ts.isVariableDeclaration(node)) {
+    const bound = boundExpression(node.initializer);
+    return bound && !ts.isClassExpression(bound) ? bound : undefined;
+  }
+  return ts.isFunctionLike(node) ? node : undefined;
+}
+
+/** The node a span is measured on: the whole `const f = ...` statement when it declares only f. */
+function spanNode(node: ts.Node): ts.Node {
+  if (ts.isVariableDeclaration(node)) {
+    const stmt = node.parent.parent;
+    if (ts.isVariableStatement(stmt) && stmt.declarationList.declarations.length === 1) return stmt;
+  }
+  return node;
+}
+
+function span(group: DeclGroup, sf: ts.SourceFile): { start: number; end: number } {
+  // Overloads and accessor pairs span all their declarations; merged interfaces keep the first.
+  const nodes = group.kind === 'function' || group.kind === 'method' ? group.nodes : [group.nodes[0]!];
+  let start = Number.POSITIVE_INFINITY;
+  let end = 0;
+  for (const n of nodes.map(spanNode)) {
+    start = Math.min(start, lineOf(sf, n.getStart(sf)));
+    end = Math.max(end, lineOf(sf, n.end));
+  }
+  return { start, end };
+}
+
+function signature(node: ts.Node, sf: ts.SourceFile): string {
+  if (ts.isVariableDeclaration(node)) {
+    const list = node.parent;
+    const keyword = list.flags & ts.NodeFlags.Const ? 'const' : list.flags & ts.NodeFlags.Let ? 'let' : 'var';
+    const stmt = list.parent;
+    const exported =
+      ts.isVariableStatement(stmt) && hasModifier(stmt, ts.SyntaxKind.ExportKeyword) ? 'export ' : '';
+    const annotation = node.type ? `: ${node.type.getText(sf)}` : '';
+    const bound = boundExpression(node.initializer);
+    return collapse(
+      `${exported}${keyword} ${node.name.getText(sf)}${annotation} = ${bound ? headerText(bound, sf) : ''}`,
+    );
+  }
+  if (ts.isTypeAliasDeclaration(node) || ts.isMethodSignature(node)) {
+    return collapse(node.getText(sf).replace(/[;,]\s*$/, ''));
+  }
+  return headerText(node, sf);
+}
+
+function params(fn: ts.SignatureDeclaration, checker: ts.TypeChecker, sf: ts.SourceFile): CboParam[] {
+  const out: CboParam[] = [];
+  for (const p of fn.parameters) {
+    const name = memberName(p.name, sf);
+    if (name === 'this') continue;
+    let type: string | null = null;
+    let inferred = false;
+    if (p.type) type = collapse(p.type.getText(sf), 500);
+    else {
+      type = typeText(checker, checker.getTypeAtLocation(p), p);
+      inferred = true;
+    }
+    out.push({
+      name: collapse(name, 200),
+      type,
+      type_inferred: inferred,
+      optional: p.questionToken !== undefined || p.initializer !== undefined,
+      default: p.initializer ? collapse(p.initializer.getText(sf), 200) : null,
+      rest: p.dotDotDotToken !== undefined,
+    });
+  }
+  return out;
+}
+
+function returns(fn: ts.SignatureDeclaration, checker: ts.TypeChecker, sf: ts.SourceFile): CboReturns | null {
+  if (ts.isConstructorDeclaration(fn) || ts.isSetAccessorDeclaration(fn)) return null;
+  if (fn.type) return { type: collapse(fn.type.getText(sf), 500), inferred: false };
+  const sig = checker.getSignatureFromDeclaration(fn);
+  if (!sig) return { type: null, inferred: true };
+  return { type: typeText(checker, checker.getReturnTypeOfSignature(sig), fn), inferred: true };
+}
+
+function visibility(node: ts.Node): CboField['visibility'] {
+  if (hasModifier(node, ts.SyntaxKind.PrivateKeyword)) return 'private';
+  if (hasModifier(node, ts.SyntaxKind.ProtectedKeyword)) return 'protected';
+  if ('name' in node && node.name && ts.isPrivateIdentifier(node.name as ts.Node)) return 'private';
+  return 'public';
+}
+
+function field(
+  node: ts.PropertyDeclaration | ts.PropertySignature | ts.ParameterDeclaration,
+  checker: ts.TypeChecker,
+  sf: ts.SourceFile,
+): CboField {
+  const declared = node.type ? collapse(node.type.getText(sf), 500) : null;
+  return {
+    name: collapse(memberName(node.name, sf), 200),
+    type: declared ?? typeText(checker, checker.getTypeAtLocation(node), node),
+    type_inferred: declared === null,
+    optional: node.questionToken !== undefined,
+    readonly: hasModifier(node, ts.SyntaxKind.ReadonlyKeyword),
+    static: hasModifier(node, ts.SyntaxKind.StaticKeyword),
+    visibility: visibility(node),
+  };
+}
+
+function fields(group: DeclGroup, checker: ts.TypeChecker, sf: ts.SourceFile): CboField[] {
+  const out: CboField[] = [];
+  for (const node of group.nodes) {
+    const cls = ts.isVariableDeclaration(node) ? boundExpression(node.initializer) : node;
+    if (cls && ts.isClassLike(cls)) {
+      for (const m of cls.members) {
+        if (ts.isPropertyDeclaration(m)) out.push(field(m, checker, sf));
+        if (ts.isConstructorDeclaration(m)) {
+          for (const p of m.parameters)
+            if (ts.isParameterPropertyDeclaration(p, m)) out.push(field(p, checker, sf));
+        }
+      }
+    } else if (ts.isInterfaceDeclaration(node)) {
+      for (const m of node.members) if (ts.isPropertySignature(m)) out.push(field(m, checker, sf));
+    } else if (ts.isTypeAliasDeclaration(node) && ts.isTypeLiteralNode(node.type)) {
+      for (const m of node.type.members) if (ts.isPropertySignature(m)) out.push(field(m, checker, sf));
+    } else if (ts.isEnumDeclaration(node)) {
+      for (const m of node.members) {
+        const value = checker.getConstantValue(m);
+        out.push({
+          name: collapse(memberName(m.name, sf), 200),
+          type: value === undefined ? null : JSON.stringify(value),
+          type_inferred: m.initializer === undefined,
+          optional: false,
+          readonly: true,
+          static: true,
+          visibility: 'public',
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function pathTags(path: string): string[] {
+  return path
+    .split('/')
+    .slice(0, -1)
+    .map((segment) => `path:${segment}`);
+}
+
+/** Builds the CBO object of one declaration group. */
+export function buildObject(
+  group: DeclGroup,
+  path: string,
+  sf: ts.SourceFile,
+  checker: ts.TypeChecker,
+): CboObject {
+  const primary = primaryNode(group);
+  const fn = group.kind === 'function' || group.kind === 'method' ? functionLike(primary) : undefined;
+  const { start, end } = span(group, sf);
+  const modifierNode = ts.isVariableDeclaration(primary) ? primary.parent.parent : primary;
+  const isAsync = fn !== undefined && hasModifier(fn, ts.SyntaxKind.AsyncKeyword);
+  const isAbstract = hasModifier(modifierNode, ts.SyntaxKind.AbstractKeyword);
+  const isStatic = hasModifier(modifierNode, ts.SyntaxKind.StaticKeyword);
+  const decorators = decoratorTexts(primary, sf);
+  const jsdocTags = jsDocTagNames(primary);
+  const tags = [
+    'lang:ts',
+    `kind:${group.kind}`,
+    ...(group.exported ? ['exported'] : []),
+    ...(isAsync ? ['async'] : []),
+    ...(isAbstract ? ['abstract'] : []),
+    ...(isStatic ? ['static'] : []),
+    ...(jsdocTags.includes('deprecated') ? ['deprecated'] : []),
+    ...pathTags(path),
+  ];
+  const metadata: CboObject['metadata'] = {
+    language: 'ts',
+    exported: group.exported,
+    async: isAsync,
+    abstract: isAbstract,
+    static: isStatic,
+    decorators,
+    tags,
+    declarations: group.nodes.length,
+    syntax_kind: ts.SyntaxKind[primary.kind],
+    jsdoc_tags: jsdocTags,
+  };
+  if (ts.isGetAccessorDeclaration(primary) || ts.isSetAccessorDeclaration(primary)) {
+    metadata.accessor =
+      group.nodes.length > 1 ? 'get/set' : ts.isGetAccessorDeclaration(primary) ? 'get' : 'set';
+  }
+  if (ts.isEnumDeclaration(primary)) metadata.type_kind = 'enum';
+  if (ts.isTypeAliasDeclaration(primary)) metadata.type_kind = 'alias';
+  if (ts.isMethodSignature(primary)) metadata.signature_only = true;
+  return {
+    id: group.id,
+    kind: group.kind,
+    name: group.name,
+    qualified_name: group.qualifiedName,
+    file_path: path,
+    signature: signature(primary, sf),
+    start_line: start,
+    end_line: end,
+    params_json: fn ? params(fn, checker, sf) : [],
+    returns_json: fn ? returns(fn, checker, sf) : null,
+    fields_json: fields(group, checker, sf),
+    doc: jsDocText(primary, sf),
+    metadata,
+  };
+}

@@ -1,0 +1,69 @@
+import ts from 'typescript';
+
+// Inferred type texts can be huge (deep object types); beyond this they are cut with an ellipsis.
+const MAX_TYPE_TEXT = 500;
+const MAX_SIGNATURE_TEXT = 400;
+
+export function lineOf(sf: ts.SourceFile, pos: number): number {
+  return sf.getLineAndCharacterOfPosition(pos).line + 1;
+}
+
+export function collapse(text: string, max = MAX_SIGNATURE_TEXT): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+export function typeText(checker: ts.TypeChecker, type: ts.Type, at?: ts.Node): string {
+  return collapse(checker.typeToString(type, at, ts.TypeFormatFlags.NoTruncation), MAX_TYPE_TEXT);
+}
+
+/** The node's start, after decorators and JSDoc. */
+export function startAfterDecorators(node: ts.Node, sf: ts.SourceFile): number {
+  const decorators = ts.canHaveDecorators(node) ? ts.getDecorators(node) : undefined;
+  const last = decorators?.at(-1);
+  if (!last) return node.getStart(sf);
+  const rest = sf.text.slice(last.end);
+  return last.end + (rest.length - rest.trimStart().length);
+}
+
+/** Source text of a declaration's header: from after its decorators up to its body or opening brace. */
+export function headerText(node: ts.Node, sf: ts.SourceFile): string {
+  const start = startAfterDecorators(node, sf);
+  let end = node.end;
+  if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+    end = (node.body as ts.Node).getStart(sf);
+  } else if (ts.isClassLike(node) || ts.isInterfaceDeclaration(node) || ts.isEnumDeclaration(node)) {
+    const brace = node.getChildren(sf).find((c) => c.kind === ts.SyntaxKind.OpenBraceToken);
+    if (brace) end = brace.getStart(sf);
+  }
+  return collapse(sf.text.slice(start, end).replace(/[{;]\s*$/, ''));
+}
+
+export function decoratorTexts(node: ts.Node, sf: ts.SourceFile): string[] {
+  const decorators = ts.canHaveDecorators(node) ? ts.getDecorators(node) : undefined;
+  return (decorators ?? []).map((d) => collapse(d.expression.getText(sf), 200));
+}
+
+export function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
+  return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === kind);
+}
+
+/** The JSDoc comment attached to a node, without its delimiters and leading asterisks. */
+export function jsDocText(node: ts.Node, sf: ts.SourceFile): string | null {
+  const docs = ts.getJSDocCommentsAndTags(node).filter(ts.isJSDoc);
+  const doc = docs.at(-1);
+  if (!doc) return null;
+  const raw = sf.text.slice(doc.pos, doc.end);
+  const text = raw
+    .replace(/^\/\*\*/, '')
+    .replace(/\*\/$/, '')
+    .split('\n')
+    .map((l) => l.replace(/^\s*\* ?/, '').trimEnd())
+    .join('\n')
+    .trim();
+  return text.length > 0 ? text : null;
+}
+
+export function jsDocTagNames(node: ts.Node): string[] {
+  return [...new Set(ts.getJSDocTags(node).map((t) => t.tagName.text))].sort();
+}
