@@ -1,0 +1,25 @@
+import { CommanderError } from 'commander';
+import { CogoError, createLogger, errorMessage, loadConfig } from '../core/index.ts';
+import { createProgram } from './program.ts';
+
+// Entry point: the only place that reads process.env and process.argv.
+try {
+  const config = loadConfig(process.env);
+  const logger = createLogger({ level: config.logLevel });
+  const program = createProgram({
+    config,
+    logger,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cwd: process.cwd(),
+  });
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+  } else {
+    const code = error instanceof CogoError ? `${error.code}: ` : '';
+    process.stderr.write(`cogo: ${code}${errorMessage(error)}\n`);
+    process.exitCode = 1;
+  }
+}

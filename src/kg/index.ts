@@ -1,0 +1,44 @@
+/**
+ * kg: the knowledge graph of Code Base Objects (CBO v3): TypeScript extraction with the compiler
+ * API, incremental indexing, graph queries, coverage gates and JSONL export.
+ */
+export {
+  COVERAGE_METRICS,
+  type CoverageFigure,
+  type CoverageMetric,
+  type CoverageReport,
+  type CoverageThresholds,
+  checkCoverageGate,
+  computeCoverage,
+  formatCoverage,
+  type GateResult,
+} from './coverage.ts';
+export { type ExportResult, exportGraph } from './export.ts';
+export { EXTRACTOR_VERSION, type IndexOptions, indexRepository } from './indexer.ts';
+export {
+  type CboField,
+  type CboObject,
+  type CboParam,
+  type CboRelation,
+  type CboReturns,
+  cboObjectSchema,
+  cboRelationSchema,
+  LANGUAGES,
+  OBJECT_KINDS,
+  type ObjectKind,
+  RELATION_KINDS,
+  type RelationKind,
+} from './model.ts';
+export {
+  findDefinitions,
+  formatGraphResult,
+  GRAPH_QUERIES,
+  type GraphHit,
+  type GraphQuery,
+  type GraphResult,
+  MAX_GRAPH_DEPTH,
+  queryGraph,
+} from './queries.ts';
+export { formatIndexReport, type IndexReport, type ProgressEvent } from './report.ts';
+export { CONFIG_FILE_NAME, DEFAULT_SCOPE, loadScope, type Scope, ScopeConfigError } from './scope.ts';
+export { CALL_OUTCOMES, type CallStats } from './ts/relations.ts';

@@ -1,0 +1,197 @@
+import type { Db } from '../db/index.ts';
+import type { CboObject, RelationKind } from './model.ts';
+import { OBJECT_SELECT, type ObjectRow, rowToObject } from './rows.ts';
+
+export const GRAPH_QUERIES = ['defs', 'callers', 'callees', 'implementations', 'impact'] as const;
+export type GraphQuery = (typeof GRAPH_QUERIES)[number];
+
+/** One object a graph query reached, how far from the start, and the edge that led there. */
+export interface GraphHit {
+  readonly object: CboObject;
+  readonly depth: number;
+  readonly via: RelationKind | null;
+  readonly evidence: { readonly file: string; readonly line: number } | null;
+}
+
+export interface GraphResult {
+  readonly query: GraphQuery;
+  readonly symbol: string;
+  /** The definitions the symbol names; the other hits are measured from these. */
+  readonly targets: readonly CboObject[];
+  readonly hits: readonly GraphHit[];
+}
+
+export const MAX_GRAPH_DEPTH = 10;
+
+/**
+ * Objects a symbol names: an exact qualified name (`Class.method`), a bare name, or a module path.
+ * Exact qualified names win; otherwise every object with that bare name is returned.
+ */
+export async function findDefinitions(db: Db, symbol: string): Promise<CboObject[]> {
+  const { rows } = await db.query<ObjectRow>(
+    `select ${OBJECT_SELECT} from cbo_objects
+      where qualified_name = $1 or name = $1 or file_path = $1 or qualified_name like '%.' || $1
+      order by (qualified_name = $1 or file_path = $1) desc, file_path nulls last, start_line`,
+    [symbol],
+  );
+  const exact = rows.filter(
+    (r) => r.qualified_name === symbol || (r.kind === 'module' && r.file_path === symbol),
+  );
+  return (exact.length > 0 ? exact : rows).map(rowToObject);
+}
+
+function clampDepth(depth: number): number {
+  return Math.max(1, Math.min(MAX_GRAPH_DEPTH, Math.floor(depth)));
+}
+
+interface WalkRow extends ObjectRow {
+  depth: number;
+  via: RelationKind;
+  evidence_file: string;
+  evidence_line: number;
+}
+
+/**
+ * Walks relations of the given kinds from `startIds` up to `depth` hops, backwards (to sources)
+ * or forwards (to targets). Each object is reported once, at its smallest depth.
+ */
+async function walk(
+  db: Db,
+  startIds: readonly string[],
+  kinds: readonly RelationKind[],
+  direction: 'in' | 'out',
+  depth: number,
+): Promise<GraphHit[]> {
+  if (startIds.length === 0) return [];
+  const [from, to] = direction === 'in' ? ['dst_id', 'src_id'] : ['src_id', 'dst_id'];
+  const { rows } = await db.query<WalkRow>(
+    `with recursive reach(id, depth, via, evidence_file, evidence_line) as (
+       select r.${to}, 1, r.kind, r.evidence_file, r.evidence_line
+         from cbo_relations r where r.${from} = any($1::text[]) and r.kind = any($2::text[])
+       union
+       select r.${to}, reach.depth + 1, r.kind, r.evidence_file, r.evidence_line
+         from reach join cbo_relations r on r.${from} = reach.id
+        where reach.depth < $3 and r.kind = any($2::text[])
+     ),
+     best as (
+       select distinct on (id) id, depth, via, evidence_file, evidence_line from reach
+        where not (id = any($1::text[]))
+        order by id, depth, evidence_file, evidence_line
+     )
+     select ${OBJECT_SELECT.replace(/(\w+)/g, 'o.$1')}, b.depth, b.via, b.evidence_file, b.evidence_line
+       from best b join cbo_objects o on o.id = b.id
+      order by b.depth, o.file_path nulls last, o.start_line`,
+    [startIds, kinds, clampDepth(depth)],
+  );
+  return rows.map((r) => ({
+    object: rowToObject(r),
+    depth: r.depth,
+    via: r.via,
+    evidence: { file: r.evidence_file, line: r.evidence_line },
+  }));
+}
+
+async function containedIds(db: Db, ids: readonly string[]): Promise<string[]> {
+  const { rows } = await db.query<{ dst_id: string }>(
+    `select dst_id from cbo_relations where kind = 'contains' and src_id = any($1::text[])`,
+    [ids],
+  );
+  return rows.map((r) => r.dst_id);
+}
+
+/** Types that implement or extend the targets (transitively); for a method, the same-named methods of those types. */
+async function implementations(db: Db, targets: readonly CboObject[], depth: number): Promise<GraphHit[]> {
+  const types = targets.filter((t) => t.kind !== 'method' && t.kind !== 'function');
+  const methods = targets.filter((t) => t.kind === 'method');
+  const hits = await walk(
+    db,
+    types.map((t) => t.id),
+    ['implements', 'extends'],
+    'in',
+    depth,
+  );
+  if (methods.length === 0) return hits;
+  const { rows: owners } = await db.query<{ src_id: string; name: string }>(
+    `select r.src_id, o.name from cbo_relations r join cbo_objects o on o.id = r.dst_id
+      where r.kind = 'contains' and r.dst_id = any($1::text[])`,
+    [methods.map((m) => m.id)],
+  );
+  for (const owner of owners) {
+    const subtypes = await walk(db, [owner.src_id], ['implements', 'extends'], 'in', depth);
+    const { rows } = await db.query<ObjectRow & { src_id: string }>(
+      `select ${OBJECT_SELECT.replace(/(\w+)/g, 'o.$1')}, r.src_id from cbo_relations r join cbo_objects o on o.id = r.dst_id
+        where r.kind = 'contains' and r.src_id = any($1::text[]) and o.kind = 'method' and o.name = $2`,
+      [subtypes.map((s) => s.object.id), owner.name],
+    );
+    for (const r of rows) {
+      const via = subtypes.find((s) => s.object.id === r.src_id)!;
+      hits.push({ object: rowToObject(r), depth: via.depth, via: via.via, evidence: via.evidence });
+    }
+  }
+  return hits;
+}
+
+const IMPACT_KINDS: readonly RelationKind[] = [
+  'calls',
+  'uses_type',
+  'returns_type',
+  'extends',
+  'implements',
+  'imports',
+];
+
+/**
+ * Runs a graph query for a symbol. `depth` bounds the hops (1 = direct callers/callees; impact
+ * defaults to 3). Impact starts from the symbol and everything it contains.
+ */
+export async function queryGraph(
+  db: Db,
+  query: GraphQuery,
+  symbol: string,
+  depth?: number,
+): Promise<GraphResult> {
+  const targets = await findDefinitions(db, symbol);
+  const ids = targets.map((t) => t.id);
+  let hits: GraphHit[] = [];
+  switch (query) {
+    case 'defs':
+      break;
+    case 'callers':
+      hits = await walk(db, ids, ['calls'], 'in', depth ?? 1);
+      break;
+    case 'callees':
+      hits = await walk(db, ids, ['calls'], 'out', depth ?? 1);
+      break;
+    case 'implementations':
+      hits = await implementations(db, targets, depth ?? MAX_GRAPH_DEPTH);
+      break;
+    case 'impact': {
+      const start = [...ids, ...(await containedIds(db, ids))];
+      hits = (await walk(db, start, IMPACT_KINDS, 'in', depth ?? 3)).filter(
+        (h) => !ids.includes(h.object.id),
+      );
+      break;
+    }
+  }
+  return { query, symbol, targets, hits };
+}
+
+function where(o: CboObject): string {
+  return o.file_path === null ? '(external)' : `${o.file_path}:${o.start_line}-${o.end_line}`;
+}
+
+/** Human-readable lines for a graph result. */
+export function formatGraphResult(result: GraphResult): string {
+  if (result.targets.length === 0) return `No definition named ${result.symbol}.`;
+  const lines = result.targets.map((t) => `${t.kind} ${t.qualified_name}  ${where(t)}\n    ${t.signature}`);
+  if (result.query === 'defs') return lines.join('\n');
+  lines.push(`${result.query} (${result.hits.length}):`);
+  if (result.hits.length === 0) lines.push('  (none)');
+  for (const h of result.hits) {
+    const at = h.evidence ? ` at ${h.evidence.file}:${h.evidence.line}` : '';
+    lines.push(
+      `  ${'  '.repeat(h.depth - 1)}${h.object.kind} ${h.object.qualified_name}  ${where(h.object)}  [${h.via}${at}]`,
+    );
+  }
+  return lines.join('\n');
+}
