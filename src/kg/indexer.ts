@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import ts from 'typescript';
 import { sha256Hex } from '../core/index.ts';
 import type { Db } from '../db/index.ts';
@@ -46,6 +47,7 @@ async function planRun(
   files: readonly ScannedFile[],
   skipped: readonly SkippedPath[],
   previous: ReadonlyMap<string, store.FileRecord>,
+  projectOf: ReadonlyMap<string, string>,
   fullRequested: boolean,
 ): Promise<Plan> {
   const all = new Set(files.map((f) => f.path));
@@ -54,7 +56,7 @@ async function planRun(
   const skippedNow = new Set(skipped.map((s) => s.path));
   const changed = files.filter((f) => {
     const prev = previous.get(f.path);
-    return !prev || prev.content_hash !== f.contentHash;
+    return !prev || prev.content_hash !== f.contentHash || prev.project !== projectOf.get(f.path);
   });
   const deleted = [...previous.keys()].filter((p) => !all.has(p) && !skippedNow.has(p));
   const nowSkipped = [...skippedNow].filter((p) => previous.get(p)?.status === 'indexed');
@@ -137,12 +139,22 @@ export async function indexRepository(db: Db, options: IndexOptions): Promise<In
       extractor: EXTRACTOR_VERSION,
       typescript: ts.version,
       scope,
-      projects: discovery.projects.map((p) => [p.name, p.options, [...p.rootNames].sort()]),
+      // tsconfig contents and parsed options, not the file lists: adds and deletes are planned per file.
+      tsconfigs: scan.tsconfigs.map((p) => [p, sha256Hex(readFileSync(join(root, p)))]),
+      projects: discovery.projects.map((p) => [p.name, p.options]),
     }),
   );
   const previous = await store.loadFileRecords(db);
   const configChanged = (await store.getMeta<string>(db, 'config_hash')) !== configHash;
-  const plan = await planRun(db, scan.files, scan.skipped, previous, options.full === true || configChanged);
+  const projectOf = new Map(discovery.projects.flatMap((p) => p.files.map((f) => [f.path, p.name] as const)));
+  const plan = await planRun(
+    db,
+    scan.files,
+    scan.skipped,
+    previous,
+    projectOf,
+    options.full === true || configChanged,
+  );
 
   const scannedByAbs = new Map<string, ScannedFile>();
   for (const f of scan.files) {

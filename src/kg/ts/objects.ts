@@ -180,7 +180,9 @@ export function buildObject(
   const isAbstract = hasModifier(modifierNode, ts.SyntaxKind.AbstractKeyword);
   const isStatic = hasModifier(modifierNode, ts.SyntaxKind.StaticKeyword);
   const decorators = decoratorTexts(primary, sf);
-  const jsdocTags = jsDocTagNames(primary);
+  // Overloads usually carry their doc comment on the first signature, not on the implementation.
+  const docNode = [primary, ...group.nodes].find((n) => jsDocText(n, sf) !== null) ?? primary;
+  const jsdocTags = jsDocTagNames(docNode);
   const tags = [
     'lang:ts',
     `kind:${group.kind}`,
@@ -222,7 +224,7 @@ export function buildObject(
     params_json: fn ? params(fn, checker, sf) : [],
     returns_json: fn ? returns(fn, checker, sf) : null,
     fields_json: fields(group, checker, sf),
-    doc: jsDocText(primary, sf),
+    doc: jsDocText(docNode, sf),
     metadata,
   };
 }

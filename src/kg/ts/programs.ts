@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import ts from 'typescript';
 import type { ScannedFile, SkippedPath } from '../scan.ts';
@@ -120,14 +121,26 @@ export function discoverProjects(
   return { projects, configErrors };
 }
 
+// Library and dependency typings (lib.*.d.ts, node_modules) parsed once per process, keyed by path,
+// parse settings and mtime, so repeated index runs in one process skip re-parsing them.
+const libraryCache = new Map<string, ts.SourceFile>();
+
+function mtimeMs(fileName: string): number {
+  try {
+    return statSync(fileName).mtimeMs;
+  } catch {
+    return -1;
+  }
+}
+
 /**
- * A compiler host that shares parsed source files (lib.d.ts, node_modules typings) between the
- * programs of one run, and reads in-scope files from the scan so a file is read once.
+ * A compiler host that reads in-scope files from the scan (so a file is read once and hashed
+ * content is what gets parsed) and shares parsed library files between programs and runs.
  */
 export function createSharedHost(
   scanned: ReadonlyMap<string, ScannedFile>,
 ): (options: ts.CompilerOptions) => ts.CompilerHost {
-  const cache = new Map<string, ts.SourceFile>();
+  const runCache = new Map<string, ts.SourceFile>();
   return (options) => {
     const host = ts.createCompilerHost(options, true);
     const readFile = host.readFile.bind(host);
@@ -137,7 +150,10 @@ export function createSharedHost(
         typeof languageVersionOrOptions === 'object'
           ? languageVersionOrOptions
           : { languageVersion: languageVersionOrOptions };
-      const key = `${fileName}|${version.languageVersion}|${version.impliedNodeFormat ?? ''}|${options.moduleDetection ?? ''}`;
+      const parseKey = `${fileName}|${version.languageVersion}|${version.impliedNodeFormat ?? ''}|${options.moduleDetection ?? ''}`;
+      const inRepo = scanned.has(fileName);
+      const key = inRepo ? parseKey : `${parseKey}|${mtimeMs(fileName)}`;
+      const cache = inRepo ? runCache : libraryCache;
       const hit = cache.get(key);
       if (hit) return hit;
       const text = host.readFile(fileName);
