@@ -23,7 +23,7 @@ interface Fn {
   callee: { file: FileName; fn: string } | undefined;
   usesGlobal: boolean;
 }
-type Repo = Map<FileName, { fns: Fn[]; comment: number }>;
+type Repo = Map<FileName, { fns: Fn[]; comment: number; broken?: boolean }>;
 
 const fnName = fc.constantFrom('f0', 'f1', 'f2');
 const callee = fc.option(fc.record({ file: fc.constantFrom(...FILES), fn: fnName }), { nil: undefined });
@@ -45,10 +45,11 @@ const opArb = fc.oneof(
     to: fc.constantFrom(...FILES),
   }),
   fc.record({ op: fc.constant('globals' as const), mode: fc.constantFrom('none', 'declare', 'define') }),
+  fc.record({ op: fc.constant('break' as const), file: fc.constantFrom(...FILES) }),
 );
 type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
 
-function render(file: FileName, spec: { fns: Fn[]; comment: number }): string {
+function render(file: FileName, spec: { fns: Fn[]; comment: number; broken?: boolean }): string {
   const imports = new Map<FileName, Set<string>>();
   for (const f of spec.fns) {
     if (f.callee && f.callee.file !== file) {
@@ -74,6 +75,7 @@ function render(file: FileName, spec: { fns: Fn[]; comment: number }): string {
     );
   }
   if (spec.fns.length === 0) lines.push('export {};');
+  if (spec.broken) lines.push('export function oops( {');
   return `${lines.join('\n')}\n`;
 }
 
@@ -109,6 +111,11 @@ function apply(repo: Repo, op: Op, globals: { mode: string }): void {
     case 'globals':
       globals.mode = op.mode;
       break;
+    case 'break': {
+      const spec = repo.get(op.file);
+      if (spec) spec.broken = !spec.broken;
+      break;
+    }
   }
 }
 
@@ -214,5 +221,34 @@ describe('incremental indexing', () => {
     expect(third).toMatchObject({ mode: 'incremental', files: { extracted: 1, unchanged: 3 } });
     const nothing = await indexRepository(incremental.db, { root, maxFileBytes: 1_000_000 });
     expect(nothing).toMatchObject({ mode: 'incremental', files: { extracted: 0, unchanged: 4 } });
+  });
+
+  it('re-indexes the whole project when a script that declares globals changes or goes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cogo-incr-'));
+    mkdirSync(join(root, 'src'));
+    writeFileSync(
+      join(root, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, types: [] }, include: ['src'] }),
+    );
+    writeFileSync(join(root, 'src/use.ts'), 'export function f(x: number) {\n  return gfn(x);\n}\n');
+    writeFileSync(join(root, 'src/globals.ts'), 'function gfn(x: number) {\n  return x;\n}\n');
+    const check = async (expectedMode: string) => {
+      const report = await indexRepository(incremental.db, { root, maxFileBytes: 1_000_000 });
+      await indexRepository(clean.db, { root, maxFileBytes: 1_000_000, full: true });
+      expect(report.mode).toBe(expectedMode);
+      expect(await snapshotGraph(incremental.db)).toEqual(await snapshotGraph(clean.db));
+      return snapshotGraph(incremental.db);
+    };
+    const first = await check('full');
+    expect(first.relations.filter((r) => r.kind === 'calls')).toHaveLength(1);
+    rmSync(join(root, 'src/globals.ts'));
+    const gone = await check('full');
+    expect(gone.relations.filter((r) => r.kind === 'calls')).toHaveLength(0);
+    writeFileSync(join(root, 'src/globals.ts'), 'function gfn(x: number) {\n  return String(x);\n}\n');
+    const back = await check('full');
+    expect(back.objects.find((o) => o.name === 'f')?.returns_json).toEqual({
+      type: 'string',
+      inferred: true,
+    });
   });
 });

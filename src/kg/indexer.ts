@@ -67,8 +67,8 @@ async function planRun(
   if (globalsTouched) return { mode: 'full', targets: all, cleared: new Set(), deleted };
   const targets = new Set(changed.map((f) => f.path));
   for (const p of await store.findImporters(db, [...targets, ...gone])) if (all.has(p)) targets.add(p);
-  // A new or removed path can make an import that did not resolve resolve now, or the reverse.
-  const pathSetChanged = gone.length > 0 || changed.some((f) => !previous.has(f.path));
+  // A new, removed or newly parseable file can make an import that did not resolve resolve now, or the reverse.
+  const pathSetChanged = gone.length > 0 || changed.some((f) => previous.get(f.path)?.status !== 'indexed');
   if (pathSetChanged) {
     for (const [p, r] of previous) if (r.unresolved_imports > 0 && all.has(p)) targets.add(p);
   }

@@ -116,11 +116,26 @@ export function extractProject(
     host: ctx.hostFor(project.options),
   });
   const checker = program.getTypeChecker();
+  const syntaxErrors = new Map<string, boolean>();
+  const hasSyntaxErrors = (fileName: string): boolean => {
+    let broken = syntaxErrors.get(fileName);
+    if (broken === undefined) {
+      const sf = program.getSourceFile(fileName);
+      broken = sf !== undefined && program.getSyntacticDiagnostics(sf).length > 0;
+      syntaxErrors.set(fileName, broken);
+    }
+    return broken;
+  };
   const rootPrefix = `${ts.sys.resolvePath(ctx.root)}/`;
   const resolve: ResolveContext = {
     program,
     checker,
-    scopedPath: (fileName) => ctx.scannedByAbs.get(fileName)?.path,
+    // A file with syntax errors is not in the graph, so nothing may point into it.
+    scopedPath: (fileName) => {
+      const path = ctx.scannedByAbs.get(fileName)?.path;
+      return path !== undefined && !hasSyntaxErrors(fileName) ? path : undefined;
+    },
+    inScope: (fileName) => ctx.scannedByAbs.has(fileName),
     isRepoFile: (fileName) => fileName.startsWith(rootPrefix) && !fileName.includes('/node_modules/'),
   };
   const out: FileExtraction[] = [];

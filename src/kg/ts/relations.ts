@@ -9,8 +9,10 @@ import { lineOf } from './syntax.ts';
 export interface ResolveContext {
   readonly program: ts.Program;
   readonly checker: ts.TypeChecker;
-  /** Repo-relative path of a file that is in scope, else undefined. */
+  /** Repo-relative path of a file that is in scope and in the graph (parses), else undefined. */
   scopedPath(fileName: string): string | undefined;
+  /** True for a file in scope, whether or not it parses. */
+  inScope(fileName: string): boolean;
   /** True for files inside the repository that are not library files (in scope or not). */
   isRepoFile(fileName: string): boolean;
 }
@@ -256,6 +258,9 @@ function addImports(
     if (target && ctx.isRepoFile(target.fileName) && !ctx.program.isSourceFileFromExternalLibrary(target)) {
       const path = ctx.scopedPath(target.fileName);
       if (path !== undefined) dst = collectDeclarations(target, path).moduleId;
+      // Counted as unresolved so that fixing the target re-indexes this file (see planRun).
+      else if (ctx.inScope(target.fileName))
+        out.unresolvedImports.push(`${spec} (line ${line}): target has syntax errors`);
     } else if (!spec.startsWith('.') && !spec.startsWith('/')) {
       const name = packageName(spec);
       const ext = externals.get(name) ?? externalModule(name);
