@@ -170,9 +170,9 @@ describe('incremental indexing', () => {
           );
           const repo: Repo = new Map();
           const globals = { mode: 'none' };
-          initial.forEach((fn, i) =>
-            apply(repo, { op: 'setFn', file: FILES[i % FILES.length]!, fn }, globals),
-          );
+          for (const [i, fn] of initial.entries()) {
+            apply(repo, { op: 'setFn', file: FILES[i % FILES.length]!, fn }, globals);
+          }
           writeRepo(root, repo, globals);
           await indexRepository(incremental.db, { root, maxFileBytes: 1_000_000, full: true });
           for (const op of ops) {
