@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Argument, Command, InvalidArgumentError } from 'commander';
 import {
   DEFAULT_MIGRATIONS_DIR,
   loadMigrations,
@@ -142,14 +142,14 @@ export function createProgram(ctx: CliContext): Command {
     });
 
   program
-    .command('graph <query> <symbol>')
+    .command('graph')
     .description(`graph queries: ${GRAPH_QUERIES.join(', ')}`)
+    .addArgument(new Argument('<query>', 'what to ask').choices(GRAPH_QUERIES))
+    .argument('<symbol>', 'a name, a qualified name (Class.method) or a module path')
     .option('--depth <n>', 'hops to follow', int)
     .option('--json', 'print JSON')
-    .action(async (query: string, symbol: string, opts: { depth?: number; json?: boolean }) => {
-      if (!(GRAPH_QUERIES as readonly string[]).includes(query))
-        throw new InvalidArgumentError(`query must be one of ${GRAPH_QUERIES.join(', ')}`);
-      const result = await withDb(ctx, repo(), (d) => queryGraph(d, query as GraphQuery, symbol, opts.depth));
+    .action(async (query: GraphQuery, symbol: string, opts: { depth?: number; json?: boolean }) => {
+      const result = await withDb(ctx, repo(), (d) => queryGraph(d, query, symbol, opts.depth));
       write(ctx.stdout, opts.json ? JSON.stringify(result, null, 2) : formatGraphResult(result));
       if (result.targets.length === 0) process.exitCode = 1;
     });

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_DEFAULTS, loadConfig } from './config.ts';
+import { ConfigError } from './errors.ts';
+
+describe('loadConfig', () => {
+  it('uses the defaults for an empty environment (embedded mode)', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      databaseUrl: undefined,
+      dataDir: undefined,
+      logLevel: 'info',
+      metricsPort: CONFIG_DEFAULTS.METRICS_PORT,
+      maxFileBytes: CONFIG_DEFAULTS.COGO_MAX_FILE_BYTES,
+      coverageMin: { params: 70, returns: 80, fields: 80, lines: 100 },
+    });
+  });
+
+  it('coerces numbers and treats empty strings as unset', () => {
+    const config = loadConfig({ METRICS_PORT: '3200', KG_COVERAGE_PARAMS_MIN: '65.5', DATABASE_URL: '' });
+    expect(config.metricsPort).toBe(3200);
+    expect(config.coverageMin.params).toBe(65.5);
+    expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it('names every malformed variable at once instead of falling back', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        METRICS_PORT: 'abc',
+        DATABASE_URL: 'mysql://x',
+        KG_COVERAGE_LINES_MIN: '101',
+        LOG_LEVEL: 'loud',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues.map((i) => i.split('=')[0]).sort();
+    expect(issues).toEqual(['DATABASE_URL', 'KG_COVERAGE_LINES_MIN', 'LOG_LEVEL', 'METRICS_PORT']);
+    expect((error as ConfigError).code).toBe('CONFIG_INVALID');
+  });
+});
