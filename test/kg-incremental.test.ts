@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexRepository } from '../src/kg/index.ts';
+import { registry } from '../src/metrics/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 import { snapshotGraph } from './helpers/repos.ts';
 
@@ -219,8 +220,11 @@ describe('incremental indexing', () => {
     writeFileSync(join(root, 'src/alone.ts'), 'export function alone() { return 2; }\n');
     const third = await indexRepository(incremental.db, { root, maxFileBytes: 1_000_000 });
     expect(third).toMatchObject({ mode: 'incremental', files: { extracted: 1, unchanged: 3 } });
+    const before = await registry.getSingleMetricAsString('cogo_kg_index_runs_total');
     const nothing = await indexRepository(incremental.db, { root, maxFileBytes: 1_000_000 });
     expect(nothing).toMatchObject({ mode: 'incremental', files: { extracted: 0, unchanged: 4 } });
+    const count = (text: string) => Number(/cogo_kg_index_runs_total\{mode="incremental"\} (\d+)/.exec(text)?.[1] ?? 0);
+    expect(count(await registry.getSingleMetricAsString('cogo_kg_index_runs_total'))).toBe(count(before) + 1);
   });
 
   it('re-indexes the whole project when a script that declares globals changes or goes', async () => {

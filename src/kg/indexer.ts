@@ -4,6 +4,7 @@ import ts from 'typescript';
 import { sha256Hex } from '../core/index.ts';
 import type { Db } from '../db/index.ts';
 import type { CboObject, CboRelation } from './model.ts';
+import { recordIndexRun } from './metrics.ts';
 import type { IndexReport, ProgressEvent } from './report.ts';
 import { type ScannedFile, type SkippedPath, scanRepository } from './scan.ts';
 import { loadScope, scopeMatcher } from './scope.ts';
@@ -233,6 +234,7 @@ export async function indexRepository(db: Db, options: IndexOptions): Promise<In
     ),
   };
   await store.insertIndexRun(db, { startedAt: started, mode: plan.mode, report });
+  recordIndexRun(report);
   progress({ phase: 'done', done, total: plan.targets.size });
   return report;
 }
