@@ -223,7 +223,8 @@ describe('incremental indexing', () => {
     const before = await registry.getSingleMetricAsString('cogo_kg_index_runs_total');
     const nothing = await indexRepository(incremental.db, { root, maxFileBytes: 1_000_000 });
     expect(nothing).toMatchObject({ mode: 'incremental', files: { extracted: 0, unchanged: 4 } });
-    const count = (text: string) => Number(/cogo_kg_index_runs_total\{mode="incremental"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const count = (text: string) =>
+      Number(/cogo_kg_index_runs_total\{mode="incremental"\} (\d+)/.exec(text)?.[1] ?? 0);
     expect(count(await registry.getSingleMetricAsString('cogo_kg_index_runs_total'))).toBe(count(before) + 1);
   });
 
