@@ -17,6 +17,7 @@ export {
 export { type OpenDbOptions, openDb } from './open-db.ts';
 export { createPgliteDb, type PgliteDbOptions } from './pglite-db.ts';
 export { createPostgresDb, type PostgresDbOptions } from './postgres-db.ts';
+export { dumpSchema } from './schema-dump.ts';
 
 /** `supabase/migrations/` of this package. */
 export const DEFAULT_MIGRATIONS_DIR = fileURLToPath(new URL('../../supabase/migrations', import.meta.url));
