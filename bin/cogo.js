@@ -1,3 +1,12 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly: Node 24 strips types natively (node_modules/.bin/node is Node 24).
-import '../src/cli/main.ts';
+// Runs the TypeScript sources directly: Node >= 22.18 strips types natively. `npm ci` installs
+// Node 24 at node_modules/.bin/node, which npm scripts and `npx cogo` put first on PATH.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  process.stderr.write(
+    `cogo needs Node >= 22.18 (this is ${process.version}). Run it through npm (npx cogo, npm start), ` +
+      'which uses the Node 24 that npm ci installs into node_modules/.bin.\n',
+  );
+  process.exit(1);
+}
+await import('../src/cli/main.ts');
