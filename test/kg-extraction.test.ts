@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IndexReport, indexRepository } from '../src/kg/index.ts';
@@ -252,5 +253,27 @@ describe('TypeScript extraction of the ts-basic fixture', () => {
       expect(o.id).toBe(before.get(o.qualified_name + o.kind));
     }
     expect(byQualifiedName(after, 'double').start_line).toBe(6);
+  });
+});
+
+describe('an inferred project (no tsconfig)', () => {
+  it("takes type roots from the indexed repository's node_modules/@types, not the current directory", async () => {
+    const t = await createMigratedDatabase('pglite');
+    try {
+      const root = mkdtempSync(join(tmpdir(), 'cogo-inferred-'));
+      mkdirSync(join(root, 'node_modules/@types/fooglobal'), { recursive: true });
+      writeFileSync(
+        join(root, 'node_modules/@types/fooglobal/index.d.ts'),
+        'declare function fooGlobal(): number;\n',
+      );
+      writeFileSync(join(root, 'use.ts'), 'export function use() {\n  return fooGlobal();\n}\n');
+      const report = await indexRepository(t.db, { root, maxFileBytes: 1_000_000 });
+      expect(report.projects).toEqual([{ name: '(inferred)', files: 1 }]);
+      expect(report.calls).toMatchObject({ external: 1, unresolved: 0 });
+      const g = await snapshotGraph(t.db);
+      expect(byQualifiedName(g, 'use').returns_json).toEqual({ type: 'number', inferred: true });
+    } finally {
+      await t.dispose();
+    }
   });
 });

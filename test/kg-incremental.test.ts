@@ -256,4 +256,33 @@ describe('incremental indexing', () => {
       inferred: true,
     });
   });
+
+  it('follows dependencies through files that are out of scope', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cogo-incr-'));
+    mkdirSync(join(root, 'src/generated'), { recursive: true });
+    writeFileSync(
+      join(root, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { strict: true, types: [] }, include: ['src'] }),
+    );
+    writeFileSync(join(root, 'src/b.ts'), 'export function target() {\n  return 1;\n}\n');
+    writeFileSync(join(root, 'src/generated/index.ts'), "export * from '../b';\n");
+    writeFileSync(
+      join(root, 'src/a.ts'),
+      "import { target } from './generated/index';\nexport function a() {\n  return target();\n}\n",
+    );
+    const first = await indexRepository(incremental.db, { root, maxFileBytes: 1_000_000 });
+    expect(first.files.inScope).toBe(2);
+    const calls = async () =>
+      (await snapshotGraph(incremental.db)).relations.filter((r) => r.kind === 'calls');
+    expect(await calls()).toHaveLength(1);
+    writeFileSync(
+      join(root, 'src/b.ts'),
+      'export function renamed() {\n  return 1;\n}\nexport const target = 2;\n',
+    );
+    const second = await indexRepository(incremental.db, { root, maxFileBytes: 1_000_000 });
+    expect(second).toMatchObject({ mode: 'incremental', files: { extracted: 2 } });
+    await indexRepository(clean.db, { root, maxFileBytes: 1_000_000, full: true });
+    expect(await snapshotGraph(incremental.db)).toEqual(await snapshotGraph(clean.db));
+    expect(await calls()).toHaveLength(0);
+  });
 });

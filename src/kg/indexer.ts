@@ -34,6 +34,15 @@ interface Plan {
   readonly deleted: string[];
 }
 
+/** Hash of a file's bytes, or of the error that stopped its reading (reported by discoverProjects). */
+function contentHash(file: string): string {
+  try {
+    return sha256Hex(readFileSync(file));
+  } catch (error) {
+    return `unreadable:${(error as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+}
+
 function quickAffectsGlobals(file: ScannedFile): boolean {
   const sf = ts.createSourceFile(file.absPath, file.text, ts.ScriptTarget.Latest, false);
   if (!ts.isExternalModule(sf)) return true;
@@ -67,7 +76,7 @@ async function planRun(
     gone.some((p) => previous.get(p)?.affects_globals);
   if (globalsTouched) return { mode: 'full', targets: all, cleared: new Set(), deleted };
   const targets = new Set(changed.map((f) => f.path));
-  for (const p of await store.findImporters(db, [...targets, ...gone])) if (all.has(p)) targets.add(p);
+  for (const p of await store.findDependents(db, [...targets, ...gone])) if (all.has(p)) targets.add(p);
   // A new, removed or newly parseable file can make an import that did not resolve resolve now, or the reverse.
   const pathSetChanged = gone.length > 0 || changed.some((f) => previous.get(f.path)?.status !== 'indexed');
   if (pathSetChanged) {
@@ -88,6 +97,7 @@ function fileRecord(x: FileExtraction): store.FileRecord {
     reason: x.parseError ?? null,
     affects_globals: x.affectsGlobals,
     unresolved_imports: x.unresolvedImports.length,
+    depends_on: x.dependsOn,
     calls: x.calls,
   };
 }
@@ -104,6 +114,7 @@ function skippedRecord(s: SkippedPath): store.FileRecord {
     reason: s.reason,
     affects_globals: false,
     unresolved_imports: 0,
+    depends_on: [],
     calls: {},
   };
 }
@@ -141,7 +152,7 @@ export async function indexRepository(db: Db, options: IndexOptions): Promise<In
       typescript: ts.version,
       scope,
       // tsconfig contents and parsed options, not the file lists: adds and deletes are planned per file.
-      tsconfigs: scan.tsconfigs.map((p) => [p, sha256Hex(readFileSync(join(root, p)))]),
+      tsconfigs: scan.tsconfigs.map((p) => [p, contentHash(join(root, p))]),
       projects: discovery.projects.map((p) => [p.name, p.options]),
     }),
   );
@@ -162,7 +173,7 @@ export async function indexRepository(db: Db, options: IndexOptions): Promise<In
     scannedByAbs.set(ts.sys.resolvePath(f.absPath), f);
     scannedByAbs.set(ts.sys.resolvePath(f.realPath), f);
   }
-  const ctx = { root, scannedByAbs, hostFor: createSharedHost(scannedByAbs) };
+  const ctx = { root, scannedByAbs, hostFor: createSharedHost(root, scannedByAbs) };
   const extractions: FileExtraction[] = [];
   let done = 0;
   for (const project of discovery.projects) {

@@ -139,7 +139,8 @@ export function scanRepository(root: string, scope: ScopeMatcher, options: ScanO
       real = realpathSync(abs);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (scope.prunedDir(path) && !scope.file(path)) return;
+      // Only a link that looks like a source file in scope is worth reporting.
+      if (!scope.file(path)) return;
       skipped.push({ path, reason: code === 'ELOOP' ? 'symlink loop' : `broken symlink (${code})` });
       return;
     }
@@ -157,7 +158,9 @@ export function scanRepository(root: string, scope: ScopeMatcher, options: ScanO
         visitedDirs.add(real);
         walk(abs);
       }
-    } else if (scope.file(path)) {
+    } else {
+      if (path === 'tsconfig.json' || path.endsWith('/tsconfig.json')) tsconfigs.push(path);
+      if (!scope.file(path)) return;
       if (!isInside(realRoot, real))
         skipped.push({ path, reason: 'symlink to a file outside the repository' });
       else visitFile(abs, path, real);

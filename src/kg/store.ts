@@ -14,6 +14,7 @@ export interface FileRecord {
   readonly reason: string | null;
   readonly affects_globals: boolean;
   readonly unresolved_imports: number;
+  readonly depends_on: readonly string[];
   readonly calls: Partial<CallStats>;
 }
 
@@ -108,7 +109,7 @@ export async function deleteOrphanExternalModules(db: Db): Promise<number> {
 export async function loadFileRecords(db: Db): Promise<Map<string, FileRecord>> {
   const { rows } = await db.query<FileRecord & { size_bytes: string | number }>(
     `select path, language, project, content_hash, size_bytes, line_count, status, reason, affects_globals,
-            unresolved_imports, calls from kg_files`,
+            unresolved_imports, depends_on, calls from kg_files`,
   );
   return new Map(rows.map((r) => [r.path, { ...r, size_bytes: Number(r.size_bytes) }]));
 }
@@ -117,16 +118,17 @@ export async function upsertFileRecords(db: Db, records: readonly FileRecord[]):
   for (const batch of batches(records)) {
     await db.query(
       `insert into kg_files (path, language, project, content_hash, size_bytes, line_count, status, reason,
-         affects_globals, unresolved_imports, calls, indexed_at)
+         affects_globals, unresolved_imports, depends_on, calls, indexed_at)
        select path, language, project, content_hash, size_bytes, line_count, status, reason,
-         affects_globals, unresolved_imports, calls, now()
+         affects_globals, unresolved_imports, depends_on, calls, now()
        from jsonb_to_recordset($1::jsonb) as x(path text, language text, project text, content_hash text,
          size_bytes bigint, line_count integer, status text, reason text, affects_globals boolean,
-         unresolved_imports integer, calls jsonb)
+         unresolved_imports integer, depends_on jsonb, calls jsonb)
        on conflict (path) do update set language = excluded.language, project = excluded.project,
          content_hash = excluded.content_hash, size_bytes = excluded.size_bytes, line_count = excluded.line_count,
          status = excluded.status, reason = excluded.reason, affects_globals = excluded.affects_globals,
-         unresolved_imports = excluded.unresolved_imports, calls = excluded.calls, indexed_at = now()`,
+         unresolved_imports = excluded.unresolved_imports, depends_on = excluded.depends_on,
+         calls = excluded.calls, indexed_at = now()`,
       [JSON.stringify(batch)],
     );
   }
@@ -136,20 +138,19 @@ export async function deleteFileRecords(db: Db, paths: readonly string[]): Promi
   if (paths.length > 0) await db.query('delete from kg_files where path = any($1::text[])', [paths]);
 }
 
-/** Files that import any of `paths`, directly or through other files (reverse transitive closure of `imports`). */
-export async function findImporters(db: Db, paths: readonly string[]): Promise<string[]> {
+/** Files that depend on any of `paths`, directly or through other files (reverse transitive closure of `depends_on`). */
+export async function findDependents(db: Db, paths: readonly string[]): Promise<string[]> {
   if (paths.length === 0) return [];
-  const { rows } = await db.query<{ file_path: string }>(
-    `with recursive dep(id) as (
-       select id from cbo_objects where kind = 'module' and file_path = any($1::text[])
+  const { rows } = await db.query<{ path: string }>(
+    `with recursive dep(path) as (
+       select unnest($1::text[])
        union
-       select r.src_id from cbo_relations r join dep on r.dst_id = dep.id where r.kind = 'imports'
+       select f.path from kg_files f join dep on f.depends_on ? dep.path
      )
-     select distinct o.file_path from dep join cbo_objects o on o.id = dep.id
-     where o.file_path is not null order by 1`,
+     select path from dep order by 1`,
     [paths],
   );
-  return rows.map((r) => r.file_path);
+  return rows.map((r) => r.path);
 }
 
 export async function getMeta<T>(db: Db, key: string): Promise<T | undefined> {

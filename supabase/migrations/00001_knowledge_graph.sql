@@ -21,7 +21,7 @@ create table cbo_objects (
   -- SHA-256 of the file the object was read from, so citations can be checked against it.
   content_hash text,
   indexed_at timestamptz not null default now(),
-  check (start_line is null or (start_line >= 1 and end_line >= start_line))
+  check ((start_line is null and end_line is null) or (start_line >= 1 and end_line >= start_line))
 );
 create index cbo_objects_name_idx on cbo_objects (name);
 create index cbo_objects_qualified_name_idx on cbo_objects (qualified_name);
@@ -58,9 +58,12 @@ create table kg_files (
   status text not null check (status in ('indexed', 'skipped')),
   reason text,
   -- True for scripts and files with `declare global`/module augmentations: they change what every
-  -- file of the project sees, so an edit to one re-indexes the whole project.
+  -- file sees, so an edit to one rebuilds the whole graph.
   affects_globals boolean not null default false,
   unresolved_imports integer not null default 0,
+  -- In-scope paths this file imports or references, followed through out-of-scope repo files:
+  -- when one of them changes, this file is extracted again.
+  depends_on jsonb not null default '[]',
   -- Call-site resolution counts for this file: resolved, unresolved, ambiguous, external, local, out_of_scope.
   calls jsonb not null default '{}',
   indexed_at timestamptz not null default now()

@@ -10,6 +10,7 @@ import {
   type CallStats,
   emptyCallStats,
   extractRelations,
+  fileDependencies,
   type ResolveContext,
 } from './relations.ts';
 import { lineOf } from './syntax.ts';
@@ -24,6 +25,8 @@ export interface FileExtraction {
   readonly calls: CallStats;
   readonly callSamples: CallSample[];
   readonly unresolvedImports: string[];
+  /** In-scope files whose changes can change this file's extraction (see `fileDependencies`). */
+  readonly dependsOn: string[];
   readonly lineCount: number;
   /** True when the file can change what other files see without being imported (scripts, `declare global`). */
   readonly affectsGlobals: boolean;
@@ -135,7 +138,7 @@ export function extractProject(
       const path = ctx.scannedByAbs.get(fileName)?.path;
       return path !== undefined && !hasSyntaxErrors(fileName) ? path : undefined;
     },
-    inScope: (fileName) => ctx.scannedByAbs.has(fileName),
+    scannedPath: (fileName) => ctx.scannedByAbs.get(fileName)?.path,
     isRepoFile: (fileName) => fileName.startsWith(rootPrefix) && !fileName.includes('/node_modules/'),
   };
   const out: FileExtraction[] = [];
@@ -149,6 +152,7 @@ export function extractProject(
       calls: emptyCallStats(),
       callSamples: [],
       unresolvedImports: [],
+      dependsOn: [],
     };
     if (!sf) {
       out.push({
@@ -183,7 +187,8 @@ export function extractProject(
       ...decls.groups.map((g) => buildObject(g, file.path, sf, checker)),
     ];
     const rel = extractRelations(resolve, sf, file.path, decls);
-    out.push({ ...base, ...rel, objects, lineCount, affectsGlobals: affectsGlobals(sf) });
+    const dependsOn = fileDependencies(resolve, sf);
+    out.push({ ...base, ...rel, objects, dependsOn, lineCount, affectsGlobals: affectsGlobals(sf) });
   }
   return out;
 }

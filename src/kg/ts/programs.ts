@@ -138,11 +138,15 @@ function mtimeMs(fileName: string): number {
  * content is what gets parsed) and shares parsed library files between programs and runs.
  */
 export function createSharedHost(
+  root: string,
   scanned: ReadonlyMap<string, ScannedFile>,
 ): (options: ts.CompilerOptions) => ts.CompilerHost {
   const runCache = new Map<string, ts.SourceFile>();
   return (options) => {
     const host = ts.createCompilerHost(options, true);
+    // Type roots (node_modules/@types) of the inferred project are looked up from the current
+    // directory: that must be the indexed repository, not wherever cogo was started.
+    host.getCurrentDirectory = () => root;
     const readFile = host.readFile.bind(host);
     host.readFile = (fileName) => scanned.get(fileName)?.text ?? readFile(fileName);
     host.getSourceFile = (fileName, languageVersionOrOptions, onError) => {

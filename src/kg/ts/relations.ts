@@ -1,3 +1,4 @@
+import { dirname, resolve as resolvePath } from 'node:path';
 import ts from 'typescript';
 import { stableId } from '../../core/index.ts';
 import type { CboObject, CboRelation, RelationKind } from '../model.ts';
@@ -11,8 +12,8 @@ export interface ResolveContext {
   readonly checker: ts.TypeChecker;
   /** Repo-relative path of a file that is in scope and in the graph (parses), else undefined. */
   scopedPath(fileName: string): string | undefined;
-  /** True for a file in scope, whether or not it parses. */
-  inScope(fileName: string): boolean;
+  /** Repo-relative path of a file in scope, whether or not it parses. */
+  scannedPath(fileName: string): string | undefined;
   /** True for files inside the repository that are not library files (in scope or not). */
   isRepoFile(fileName: string): boolean;
 }
@@ -241,6 +242,34 @@ function importUses(sf: ts.SourceFile): ImportUse[] {
   return uses;
 }
 
+/**
+ * The in-scope files this file's extraction can depend on: everything it imports or references,
+ * followed through repo files that are out of scope (a barrel in `generated/`, say), so that a
+ * change to any of them re-indexes this file.
+ */
+export function fileDependencies(ctx: ResolveContext, sf: ts.SourceFile): string[] {
+  const deps = new Set<string>();
+  const seen = new Set<ts.SourceFile>([sf]);
+  const follow = (target: ts.SourceFile | undefined): void => {
+    if (!target || seen.has(target)) return;
+    seen.add(target);
+    const path = ctx.scannedPath(target.fileName);
+    if (path !== undefined) deps.add(path);
+    else if (ctx.isRepoFile(target.fileName) && !ctx.program.isSourceFileFromExternalLibrary(target))
+      visit(target);
+  };
+  const visit = (file: ts.SourceFile): void => {
+    for (const use of importUses(file)) {
+      follow(ctx.checker.getSymbolAtLocation(use.specifier)?.declarations?.find(ts.isSourceFile));
+    }
+    for (const ref of file.referencedFiles) {
+      follow(ctx.program.getSourceFile(resolvePath(dirname(file.fileName), ref.fileName)));
+    }
+  };
+  visit(sf);
+  return [...deps].sort();
+}
+
 function addImports(
   ctx: ResolveContext,
   sf: ts.SourceFile,
@@ -252,21 +281,23 @@ function addImports(
   for (const use of importUses(sf)) {
     const spec = use.specifier.text;
     const line = lineOf(sf, use.specifier.getStart(sf));
-    const target = ctx.checker.getSymbolAtLocation(use.specifier)?.declarations?.find(ts.isSourceFile);
+    const moduleSymbol = ctx.checker.getSymbolAtLocation(use.specifier);
+    const target = moduleSymbol?.declarations?.find(ts.isSourceFile);
     let dst: string | undefined;
     let resolver = 'ts-module-resolution';
     if (target && ctx.isRepoFile(target.fileName) && !ctx.program.isSourceFileFromExternalLibrary(target)) {
       const path = ctx.scopedPath(target.fileName);
       if (path !== undefined) dst = collectDeclarations(target, path).moduleId;
       // Counted as unresolved so that fixing the target re-indexes this file (see planRun).
-      else if (ctx.inScope(target.fileName))
+      else if (ctx.scannedPath(target.fileName) !== undefined)
         out.unresolvedImports.push(`${spec} (line ${line}): target has syntax errors`);
     } else if (!spec.startsWith('.') && !spec.startsWith('/')) {
       const name = packageName(spec);
       const ext = externals.get(name) ?? externalModule(name);
       externals.set(name, ext);
       dst = ext.id;
-      if (!target) resolver = 'ts-syntax';
+      // Resolved to an ambient `declare module` (node:fs with @types/node) or to nothing at all.
+      if (!moduleSymbol) resolver = 'ts-syntax';
     } else if (!target) {
       out.unresolvedImports.push(`${spec} (line ${line})`);
     }
