@@ -45,7 +45,8 @@ describe('TypeScript extraction of the ts-basic fixture', () => {
       const o = byQualifiedName(g, q, kind);
       return [o.kind, o.start_line, o.end_line];
     };
-    expect(spans('src/shapes.ts')).toEqual(['module', 1, 72]);
+    expect(spans('src/shapes.ts')).toEqual(['module', 1, 76]);
+    expect(spans('Square')).toEqual(['class', 63, 75]);
     expect(spans('Shape', 'interface')).toEqual(['interface', 2, 6]);
     expect(spans('Unit')).toEqual(['type', 12, 15]);
     expect(spans('Point')).toEqual(['type', 17, 17]);
@@ -152,6 +153,8 @@ describe('TypeScript extraction of the ts-basic fixture', () => {
     expect(byQualifiedName(g, 'Base').metadata).toMatchObject({ abstract: true, exported: true });
     expect(byQualifiedName(g, 'untyped').metadata.exported).toBe(true);
     expect(byQualifiedName(g, 'Base.area').metadata.abstract).toBe(true);
+    expect(byQualifiedName(g, 'Square.check').metadata.exported).toBe(false);
+    expect(byQualifiedName(g, 'Square.area').metadata.exported).toBe(true);
   });
 
   it('links calls only when the checker resolves exactly one repo declaration', () => {

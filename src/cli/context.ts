@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { CogoConfig, Logger } from '../core/index.ts';
+import { type CogoConfig, CogoError, type Logger } from '../core/index.ts';
 import {
   type Db,
   DEFAULT_MIGRATIONS_DIR,
@@ -33,14 +33,18 @@ export async function openMigratedDb(ctx: CliContext, repo: string): Promise<Db>
     const report = await migrate(db, migrations);
     if (!report.ok) {
       await db.close();
-      throw new Error(`migration failed: ${report.results.find((r) => !r.ok)?.error}`);
+      throw new CogoError(
+        'DB_MIGRATION_FAILED',
+        `migration failed: ${report.results.find((r) => !r.ok)?.error}`,
+      );
     }
     return db;
   }
   const pending = (await migrationStatus(db, migrations)).filter((s) => s.state !== 'applied');
   if (pending.length > 0) {
     await db.close();
-    throw new Error(
+    throw new CogoError(
+      'DB_SCHEMA_NOT_CURRENT',
       `the database schema is not current (${pending.map((p) => `${p.id}_${p.name}: ${p.state}`).join(', ')}); run: cogo db migrate`,
     );
   }

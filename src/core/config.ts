@@ -37,7 +37,7 @@ const envSchema = z.object({
 export interface CogoConfig {
   /** Postgres server URL; absent means the embedded PGlite database. */
   readonly databaseUrl: string | undefined;
-  /** Where the embedded database lives; absent means `<indexed repo>/.cogo`. */
+  /** Where the embedded database lives; absent means `<indexed repo>/.cogo/db`. */
   readonly dataDir: string | undefined;
   readonly logLevel: string;
   readonly metricsPort: number;

@@ -21,6 +21,12 @@ export type Language = (typeof LANGUAGES)[number];
 
 export const VISIBILITIES = ['public', 'protected', 'private'] as const;
 
+/** What produced a relation: syntax alone, the type checker (declared or inferred types), module resolution. */
+export const RESOLVERS = ['ts-syntax', 'ts-checker', 'ts-checker-inferred', 'ts-module-resolution'] as const;
+export type Resolver = (typeof RESOLVERS)[number];
+
+const objectIdSchema = z.string().regex(/^[0-9a-f]{32}$/);
+
 export const paramSchema = z.object({
   name: z.string().min(1),
   /** Declared type text, else the checker's inferred type text; null when neither is known. */
@@ -66,8 +72,8 @@ export type CboObjectMetadata = z.infer<typeof objectMetadataSchema>;
 
 /** A Code Base Object, CBO v3. Field names are the contract: docs/schemas/CBO_SCHEMA.md. */
 export const cboObjectSchema = z.object({
-  id: z.string().regex(/^[0-9a-f]{32}$/),
-  kind: z.union([z.enum(OBJECT_KINDS), z.string().regex(/^schema\.[a-z_]+$/)]),
+  id: objectIdSchema,
+  kind: z.union([z.enum(OBJECT_KINDS), z.string().regex(/^schema\.[A-Za-z_][A-Za-z0-9_.]*$/)]),
   name: z.string().min(1),
   qualified_name: z.string().min(1),
   /** Repo-relative path with '/' separators; null only for external modules. */
@@ -90,12 +96,12 @@ export const evidenceSchema = z.object({
 
 /** A relation between two CBO objects, CBO v3. */
 export const cboRelationSchema = z.object({
-  id: z.string().regex(/^[0-9a-f]{32}$/),
+  id: objectIdSchema,
   kind: z.enum(RELATION_KINDS),
-  src_id: z.string(),
-  dst_id: z.string(),
+  src_id: objectIdSchema,
+  dst_id: objectIdSchema,
   /** What produced the edge: `ts-syntax`, `ts-checker`, `ts-checker-inferred`, `ts-module-resolution`. */
-  resolver: z.string(),
+  resolver: z.enum(RESOLVERS),
   confidence: z.number().min(0).max(1),
   evidence: evidenceSchema,
   metadata: z.record(z.string(), z.unknown()),

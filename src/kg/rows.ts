@@ -22,7 +22,7 @@ export interface RelationRow {
   kind: CboRelation['kind'];
   src_id: string;
   dst_id: string;
-  resolver: string;
+  resolver: CboRelation['resolver'];
   confidence: number;
   evidence_file: string;
   evidence_line: number;

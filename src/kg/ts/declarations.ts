@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import { stableId } from '../../core/index.ts';
 import type { ObjectKind } from '../model.ts';
+import { hasModifier } from './syntax.ts';
 
 /** Declarations that become one CBO object: overloads, accessor pairs and merged interfaces group. */
 export interface DeclGroup {
@@ -36,10 +37,6 @@ export function moduleObjectId(path: string): string {
 
 export function externalModuleId(specifier: string): string {
   return stableId('ts', '<external>', specifier, 'module');
-}
-
-function hasModifier(node: ts.Node, kind: ts.SyntaxKind): boolean {
-  return ts.canHaveModifiers(node) && (ts.getModifiers(node) ?? []).some((m) => m.kind === kind);
 }
 
 /** The function or class expression a const is bound to, looking through parentheses and `as`/`satisfies`. */
@@ -194,15 +191,21 @@ class Collector {
 
   #classMembers(cls: ts.ClassLikeDeclaration, qName: string, classId: string, exported: boolean): void {
     for (const m of cls.members) {
+      // A member is visible outside the module when its class is exported and it is public.
+      const visible =
+        exported &&
+        !hasModifier(m, ts.SyntaxKind.PrivateKeyword) &&
+        !hasModifier(m, ts.SyntaxKind.ProtectedKeyword) &&
+        !(m.name !== undefined && ts.isPrivateIdentifier(m.name));
       if (ts.isConstructorDeclaration(m)) {
-        this.add('method', 'constructor', `${qName}.constructor`, m, classId, exported);
+        this.add('method', 'constructor', `${qName}.constructor`, m, classId, visible);
       } else if (
         ts.isMethodDeclaration(m) ||
         ts.isGetAccessorDeclaration(m) ||
         ts.isSetAccessorDeclaration(m)
       ) {
         const name = memberName(m.name, this.#sf);
-        this.add('method', name, `${qName}.${name}`, m, classId, exported);
+        this.add('method', name, `${qName}.${name}`, m, classId, visible);
       }
     }
   }

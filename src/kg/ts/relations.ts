@@ -1,7 +1,7 @@
 import { dirname, resolve as resolvePath } from 'node:path';
 import ts from 'typescript';
 import { stableId } from '../../core/index.ts';
-import type { CboObject, CboRelation, RelationKind } from '../model.ts';
+import type { CboObject, CboRelation, RelationKind, Resolver } from '../model.ts';
 import { collectDeclarations, externalModuleId, type FileDecls } from './declarations.ts';
 import { functionLike, primaryNode } from './objects.ts';
 import { lineOf } from './syntax.ts';
@@ -111,7 +111,7 @@ class RelationSink {
     src: string,
     dst: string,
     line: number,
-    resolver: string,
+    resolver: Resolver,
     confidence: number,
     metadata: Record<string, unknown> = {},
   ): CboRelation {
@@ -284,7 +284,7 @@ function addImports(
     const moduleSymbol = ctx.checker.getSymbolAtLocation(use.specifier);
     const target = moduleSymbol?.declarations?.find(ts.isSourceFile);
     let dst: string | undefined;
-    let resolver = 'ts-module-resolution';
+    let resolver: Resolver = 'ts-module-resolution';
     if (target && ctx.isRepoFile(target.fileName) && !ctx.program.isSourceFileFromExternalLibrary(target)) {
       const path = ctx.scopedPath(target.fileName);
       if (path !== undefined) dst = collectDeclarations(target, path).moduleId;
