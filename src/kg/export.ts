@@ -1,8 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { z } from 'zod';
+import { CogoError } from '../core/index.ts';
 import type { Db } from '../db/index.ts';
 import { cboObjectSchema, cboRelationSchema } from './model.ts';
 import { OBJECT_SELECT, type ObjectRow, type RelationRow, rowToObject, rowToRelation } from './rows.ts';
+
+function validated<T extends { id: string }>(schema: z.ZodType<T>, record: T, what: string): T {
+  const result = schema.safeParse(record);
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+  throw new CogoError('KG_EXPORT_INVALID', `${what} ${record.id} does not match CBO v3: ${issues}`);
+}
 
 export interface ExportResult {
   readonly objectsFile: string;
@@ -25,7 +34,13 @@ export async function exportGraph(db: Db, dir: string): Promise<ExportResult> {
   const objectsFile = join(dir, 'objects.jsonl');
   const relationsFile = join(dir, 'relations.jsonl');
   const lines = (items: unknown[]) => items.map((x) => `${JSON.stringify(x)}\n`).join('');
-  writeFileSync(objectsFile, lines(objects.rows.map((r) => cboObjectSchema.parse(rowToObject(r)))));
-  writeFileSync(relationsFile, lines(relations.rows.map((r) => cboRelationSchema.parse(rowToRelation(r)))));
+  writeFileSync(
+    objectsFile,
+    lines(objects.rows.map((r) => validated(cboObjectSchema, rowToObject(r), 'object'))),
+  );
+  writeFileSync(
+    relationsFile,
+    lines(relations.rows.map((r) => validated(cboRelationSchema, rowToRelation(r), 'relation'))),
+  );
   return { objectsFile, relationsFile, objects: objects.rows.length, relations: relations.rows.length };
 }
