@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createPgliteDb } from '../src/db/index.ts';
 import { cboObjectSchema } from '../src/kg/index.ts';
 import { copyFixture } from './helpers/repos.ts';
 
@@ -99,6 +100,18 @@ describe('the cogo command on the embedded database', () => {
     expect((await cogo(repo, ['db', 'migrate'])).stdout).toMatch(
       /applied 1_knowledge_graph\napplied 2_embeddings/,
     );
+  });
+
+  it('refuses to work on a database whose applied migrations differ from the files', async () => {
+    const db = await createPgliteDb({ dataDir: join(repo, '.cogo', 'db') });
+    await db.query("update cogo_migrations set checksum = 'edited' where id = 1");
+    await db.close();
+    const result = await cogo(repo, ['graph', 'defs', 'run']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /DB_MIGRATION_MODIFIED: applied migrations differ from the files \(1_knowledge_graph: modified\)/,
+    );
+    expect((await cogo(repo, ['db', 'status'])).stdout).toMatch(/00001_knowledge_graph {2}modified/);
   });
 
   it('fails at start-up naming a malformed environment variable', async () => {

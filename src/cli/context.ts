@@ -29,6 +29,17 @@ export async function openMigratedDb(ctx: CliContext, repo: string): Promise<Db>
     repoRoot: resolve(ctx.cwd, repo),
   });
   const migrations = loadMigrations(DEFAULT_MIGRATIONS_DIR);
+  const modified = (await migrationStatus(db, migrations)).filter(
+    (s) => s.state === 'modified' || s.state === 'missing_file',
+  );
+  if (modified.length > 0) {
+    await db.close();
+    throw new CogoError(
+      'DB_MIGRATION_MODIFIED',
+      `applied migrations differ from the files (${modified.map((m) => `${m.id}_${m.name}: ${m.state}`).join(', ')}); ` +
+        'roll back with the old files, or for the embedded database delete .cogo/db and index again',
+    );
+  }
   if (db.dialect === 'pglite') {
     const report = await migrate(db, migrations);
     if (!report.ok) {

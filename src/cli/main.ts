@@ -5,7 +5,8 @@ import { createProgram } from './program.ts';
 // Entry point: the only place that reads process.env and process.argv.
 try {
   const config = loadConfig(process.env);
-  const logger = createLogger({ level: config.logLevel });
+  // The command prints its own report; JSON log lines on stderr only when LOG_LEVEL asks for them.
+  const logger = createLogger({ level: process.env.LOG_LEVEL ? config.logLevel : 'error' });
   const program = createProgram({
     config,
     logger,

@@ -72,6 +72,7 @@ export function createProgram(ctx: CliContext): Command {
           root,
           maxFileBytes: ctx.config.maxFileBytes,
           full: opts.full === true,
+          logger: ctx.logger,
           onProgress: progressPrinter(ctx),
         }),
       );

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
-import { sha256Hex } from '../core/index.ts';
+import { type Logger, sha256Hex } from '../core/index.ts';
 import type { Db } from '../db/index.ts';
 import { recordIndexRun } from './metrics.ts';
 import type { CboObject, CboRelation } from './model.ts';
@@ -23,6 +23,8 @@ export interface IndexOptions {
   /** Rebuild everything instead of only what changed and what depends on it. */
   readonly full?: boolean;
   readonly onProgress?: (event: ProgressEvent) => void;
+  /** Structured log of the run: a line per skipped file and tsconfig problem, and a summary. */
+  readonly logger?: Logger;
 }
 
 interface Plan {
@@ -246,6 +248,22 @@ export async function indexRepository(db: Db, options: IndexOptions): Promise<In
   };
   await store.insertIndexRun(db, { startedAt: started, mode: plan.mode, report });
   recordIndexRun(report);
+  const log = options.logger;
+  if (log) {
+    for (const s of report.files.skipped) log.info({ path: s.path, reason: s.reason }, 'file skipped');
+    for (const e of report.configErrors) log.warn({ path: e.path, reason: e.reason }, 'tsconfig problem');
+    log.info(
+      {
+        mode: report.mode,
+        durationMs: report.durationMs,
+        files: { ...report.files, skipped: report.files.skipped.length },
+        objects: report.objects,
+        relations: report.relations,
+        calls: report.calls,
+      },
+      'index run finished',
+    );
+  }
   progress({ phase: 'done', done, total: plan.targets.size });
   return report;
 }
