@@ -166,7 +166,10 @@ describe('TypeScript extraction of the ts-basic fixture', () => {
         'run -> Circle.scale',
         'run -> Geometry.distance',
         'run -> sumAreas',
-        'run -> Circle',
+        'run -> Circle.constructor',
+        'run -> Square.constructor',
+        'Circle.constructor -> Base.constructor',
+        'Circle.scale -> Circle.constructor',
         'Runner.run -> sumAreas',
         'sumAreas -> Shape.area',
         'Base.describe -> Base.area',
@@ -275,6 +278,80 @@ describe('an inferred project (no tsconfig)', () => {
       expect(report.calls).toMatchObject({ external: 1, unresolved: 0 });
       const g = await snapshotGraph(t.db);
       expect(byQualifiedName(g, 'use').returns_json).toEqual({ type: 'number', inferred: true });
+    } finally {
+      await t.dispose();
+    }
+  });
+});
+
+describe('names that are both a type and a value', () => {
+  it('links calls to the value and annotations to the type, and prefers a class over its merged interface', async () => {
+    const t = await createMigratedDatabase('pglite');
+    try {
+      const root = mkdtempSync(join(tmpdir(), 'cogo-merged-'));
+      writeFileSync(
+        join(root, 'tsconfig.json'),
+        JSON.stringify({ compilerOptions: { strict: true, types: [] } }),
+      );
+      writeFileSync(
+        join(root, 'merged.ts'),
+        [
+          'export interface EmptyError extends Error {}',
+          'export interface EmptyErrorCtor {',
+          '  new (): EmptyError;',
+          '}',
+          'export const EmptyError: EmptyErrorCtor = createError();',
+          'function createError(): EmptyErrorCtor {',
+          '  return class extends Error {} as unknown as EmptyErrorCtor;',
+          '}',
+          'export type OK<T> = { ok: true; value: T };',
+          'export const OK = <T>(value: T): OK<T> => ({ ok: true, value });',
+          'export class Widget {',
+          '  size = 1;',
+          '}',
+          'export interface Widget {',
+          '  extra(): void;',
+          '}',
+          'export interface WithGetter {',
+          '  get g(): number;',
+          '  set g(v: number);',
+          '}',
+          'export function useAll(w: Widget): OK<number> {',
+          '  const e = new EmptyError();',
+          '  void e;',
+          '  const made = new Widget();',
+          '  made.extra();',
+          '  return OK(w.size);',
+          '}',
+          '',
+        ].join('\n'),
+      );
+      const report = await indexRepository(t.db, { root, maxFileBytes: 1_000_000 });
+      const g = await snapshotGraph(t.db);
+      expect(edgeStrings(g, 'calls').filter((e) => e.startsWith('useAll'))).toEqual([
+        'useAll -> OK',
+        'useAll -> Widget',
+        'useAll -> Widget.extra',
+      ]);
+      expect(
+        g.objects.find(
+          (o) => o.id === g.relations.find((r) => r.kind === 'calls' && r.evidence.line === 26)?.dst_id,
+        )?.kind,
+      ).toBe('function');
+      expect(edgeStrings(g, 'uses_type')).toEqual(expect.arrayContaining(['useAll -> Widget']));
+      expect(g.objects.find((o) => o.qualified_name === 'Widget' && o.kind === 'class')?.id).toBe(
+        g.relations.find((r) => r.kind === 'uses_type' && r.evidence.line === 21)?.dst_id,
+      );
+      expect(edgeStrings(g, 'returns_type')).toEqual([
+        'OK -> OK',
+        'createError -> EmptyErrorCtor',
+        'useAll -> OK',
+      ]);
+      expect(report.calls.ambiguous).toBe(0);
+      expect(byQualifiedName(g, 'WithGetter.g')).toMatchObject({
+        kind: 'method',
+        metadata: { accessor: 'get/set', signature_only: true },
+      });
     } finally {
       await t.dispose();
     }

@@ -147,7 +147,7 @@ class Collector {
       const exported = this.isExported(stmt, name, topLevel, parentExported);
       const id = this.add('interface', name, q(name), stmt, parentId, exported);
       for (const m of stmt.members) {
-        if (ts.isMethodSignature(m)) {
+        if (ts.isMethodSignature(m) || ts.isGetAccessorDeclaration(m) || ts.isSetAccessorDeclaration(m)) {
           const mName = memberName(m.name, this.#sf);
           this.add('method', mName, `${q(name)}.${mName}`, m, id, exported);
         }

@@ -211,7 +211,8 @@ export function buildObject(
   }
   if (ts.isEnumDeclaration(primary)) metadata.type_kind = 'enum';
   if (ts.isTypeAliasDeclaration(primary)) metadata.type_kind = 'alias';
-  if (ts.isMethodSignature(primary)) metadata.signature_only = true;
+  if (ts.isMethodSignature(primary) || ts.isInterfaceDeclaration(primary.parent))
+    metadata.signature_only = true;
   return {
     id: group.id,
     kind: group.kind,

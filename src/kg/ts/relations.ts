@@ -2,7 +2,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import ts from 'typescript';
 import { stableId } from '../../core/index.ts';
 import type { CboObject, CboRelation, RelationKind, Resolver } from '../model.ts';
-import { collectDeclarations, externalModuleId, type FileDecls } from './declarations.ts';
+import { boundExpression, collectDeclarations, externalModuleId, type FileDecls } from './declarations.ts';
 import { functionLike, primaryNode } from './objects.ts';
 import { lineOf } from './syntax.ts';
 
@@ -70,9 +70,34 @@ function symbolOf(checker: ts.TypeChecker, node: ts.Node): ts.Symbol | undefined
   return symbol;
 }
 
-/** Resolves a symbol to the one repo object it declares, or says why it cannot. */
-function resolveSymbol(ctx: ResolveContext, symbol: ts.Symbol | undefined): Target | 'none' | 'ambiguous' {
-  const decls = symbol?.declarations ?? [];
+/** Which of a name's meanings a position asks for: a call or `new` wants a value, an annotation a type. */
+type Meaning = 'value' | 'type';
+
+function hasMeaning(decl: ts.Declaration, meaning: Meaning): boolean {
+  if (meaning === 'value') return !ts.isInterfaceDeclaration(decl) && !ts.isTypeAliasDeclaration(decl);
+  if (ts.isVariableDeclaration(decl)) {
+    const bound = boundExpression(decl.initializer);
+    return bound !== undefined && ts.isClassExpression(bound);
+  }
+  return (
+    ts.isClassLike(decl) ||
+    ts.isInterfaceDeclaration(decl) ||
+    ts.isTypeAliasDeclaration(decl) ||
+    ts.isEnumDeclaration(decl)
+  );
+}
+
+/**
+ * Resolves a symbol to the one repo object it declares in the meaning asked for, or says why it
+ * cannot. `interface X` beside `const X = ...` is a type and a value: a call to X is not a call to
+ * the interface. A class merged with an interface of its name resolves to the class.
+ */
+function resolveSymbol(
+  ctx: ResolveContext,
+  symbol: ts.Symbol | undefined,
+  meaning: Meaning,
+): Target | 'none' | 'ambiguous' {
+  const decls = (symbol?.declarations ?? []).filter((d) => hasMeaning(d, meaning));
   if (decls.length === 0) return 'none';
   const ids = new Map<string, string>();
   let fallback: Target = 'local';
@@ -81,10 +106,26 @@ function resolveSymbol(ctx: ResolveContext, symbol: ts.Symbol | undefined): Targ
     if (typeof t === 'object') ids.set(t.id, t.kind);
     else if (t === 'external' || (t === 'out_of_scope' && fallback === 'local')) fallback = t;
   }
-  const only = [...ids][0];
+  const candidates = [...ids];
+  const classes = candidates.filter(([, kind]) => kind === 'class');
+  if (classes.length === 1 && candidates.every(([, kind]) => kind === 'class' || kind === 'interface')) {
+    return { id: classes[0]![0], kind: 'class' };
+  }
+  const only = candidates[0];
   if (ids.size === 1 && only) return { id: only[0], kind: only[1] };
   if (ids.size > 1) return 'ambiguous';
   return fallback;
+}
+
+/** The constructor a `new` or `super(...)` call runs, when the class declares one in the repo. */
+function constructorTarget(
+  ctx: ResolveContext,
+  call: ts.CallExpression | ts.NewExpression,
+): Target | undefined {
+  const declaration = ctx.checker.getResolvedSignature(call)?.declaration;
+  if (!declaration || !ts.isConstructorDeclaration(declaration)) return undefined;
+  const t = resolveDeclaration(ctx, declaration);
+  return typeof t === 'object' ? t : undefined;
 }
 
 function calleeNode(call: ts.CallExpression | ts.NewExpression): ts.Node | undefined {
@@ -327,7 +368,11 @@ function addCalls(
       if (node.expression.kind !== ts.SyntaxKind.ImportKeyword) {
         const callee = calleeNode(node);
         const line = lineOf(sf, node.getStart(sf));
-        const target = callee ? resolveSymbol(ctx, symbolOf(ctx.checker, callee)) : 'none';
+        const isConstruction =
+          ts.isNewExpression(node) || node.expression.kind === ts.SyntaxKind.SuperKeyword;
+        const target =
+          (isConstruction ? constructorTarget(ctx, node) : undefined) ??
+          (callee ? resolveSymbol(ctx, symbolOf(ctx.checker, callee), 'value') : 'none');
         if (typeof target === 'object') {
           out.calls.resolved++;
           sink.add('calls', enclosingId(node, decls), target.id, line, 'ts-checker', 1);
@@ -364,7 +409,7 @@ function typeRefs(ctx: ResolveContext, typeNode: ts.Node): Array<{ id: string; n
       name = ts.isQualifiedName(node.typeName) ? node.typeName.right : node.typeName;
     else if (ts.isExpressionWithTypeArguments(node)) name = node.expression;
     if (name) {
-      const t = resolveSymbol(ctx, symbolOf(ctx.checker, name));
+      const t = resolveSymbol(ctx, symbolOf(ctx.checker, name), 'type');
       if (typeof t === 'object' && TYPE_OBJECT_KINDS.has(t.kind)) found.push({ id: t.id, node });
     }
     ts.forEachChild(node, visit);
@@ -382,7 +427,7 @@ function inferredTypeIds(
 ): Set<string> {
   if (depth > 3) return acc;
   for (const symbol of [type.aliasSymbol, type.getSymbol()]) {
-    const t = resolveSymbol(ctx, symbol);
+    const t = resolveSymbol(ctx, symbol, 'type');
     if (typeof t === 'object' && TYPE_OBJECT_KINDS.has(t.kind)) acc.add(t.id);
   }
   if (type.isUnionOrIntersection()) for (const m of type.types) inferredTypeIds(ctx, m, depth + 1, acc);
@@ -424,7 +469,7 @@ function addTypeRelations(
         for (const clause of heritageOwner.heritageClauses ?? []) {
           const kind = clause.token === ts.SyntaxKind.ImplementsKeyword ? 'implements' : 'extends';
           for (const t of clause.types) {
-            const target = resolveSymbol(ctx, symbolOf(ctx.checker, t.expression));
+            const target = resolveSymbol(ctx, symbolOf(ctx.checker, t.expression), 'type');
             if (typeof target === 'object')
               sink.add(kind, group.id, target.id, lineOf(sf, t.getStart(sf)), 'ts-checker', 1);
           }
