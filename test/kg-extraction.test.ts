@@ -227,7 +227,12 @@ describe('TypeScript extraction of the ts-basic fixture', () => {
         'ShapeOrPoint -> Shape',
       ]),
     );
-    expect(edgeStrings(g, 'returns_type')).toEqual(['Circle.scale -> Circle', 'makeCircle -> Circle']);
+    expect(edgeStrings(g, 'returns_type')).toEqual([
+      'OK -> OK',
+      'createError -> EmptyErrorCtor',
+      'make -> Parent',
+      'useAll -> OK',
+    ]);
     const inferred = g.relations.find(
       (r) => r.kind === 'returns_type' && r.resolver === 'ts-checker-inferred',
     );
@@ -323,6 +328,18 @@ describe('names that are both a type and a value', () => {
           '  made.extra();',
           '  return OK(w.size);',
           '}',
+          'export class Parent {',
+          '  constructor(readonly n: number) {}',
+          '}',
+          'export class Child extends Parent {}',
+          'export class Grandchild extends Child {',
+          '  constructor() {',
+          '    super(2);',
+          '  }',
+          '}',
+          'export function make() {',
+          '  return [new Child(1), new Parent(0), new Grandchild()];',
+          '}',
           '',
         ].join('\n'),
       );
@@ -348,6 +365,15 @@ describe('names that are both a type and a value', () => {
         'useAll -> OK',
       ]);
       expect(report.calls.ambiguous).toBe(0);
+      // An inherited constructor is not the callee: `new Child(1)` links to the class Child.
+      expect(
+        edgeStrings(g, 'calls').filter((e) => e.startsWith('make') || e.startsWith('Grandchild')),
+      ).toEqual([
+        'Grandchild.constructor -> Child',
+        'make -> Child',
+        'make -> Grandchild.constructor',
+        'make -> Parent.constructor',
+      ]);
       expect(byQualifiedName(g, 'WithGetter.g')).toMatchObject({
         kind: 'method',
         metadata: { accessor: 'get/set', signature_only: true },

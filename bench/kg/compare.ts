@@ -354,7 +354,7 @@ export interface CallResult {
   /** cogo edges from `super(...)` calls: SCIP has no occurrence for `super`, so it can neither confirm nor refute them. */
   readonly superEdges: number;
   readonly raw: EdgeScore;
-  /** With cogo's convention applied to SCIP: `new Foo()` targets the class Foo, not `Foo#<constructor>`. */
+  /** SCIP's `new Foo()` references moved from `Foo#<constructor>` to the class Foo (cogo's convention before constructors were call targets). */
   readonly normalized: EdgeScore;
   readonly unconfirmedReasons: Record<string, number>;
   readonly unconfirmedExamples: string[];
@@ -737,7 +737,8 @@ function scoreCalls(
   const raw = edgesFor(false);
   const normalized = edgesFor(true);
 
-  // Why cogo edges are not confirmed (against the normalized SCIP edges).
+  // Why cogo edges are not confirmed (against SCIP's edges as they are: cogo, like SCIP, targets
+  // the constructor of `new Foo()` when Foo declares one).
   const sitesByLine = new Map<string, CallSite[]>();
   for (const s of sites) {
     const k = `${s.path}:${s.line}`;
@@ -747,13 +748,13 @@ function scoreCalls(
   }
   // Every SCIP edge at a site (the edge maps keep one site per unique edge).
   const siteEdges = (site: CallSite) =>
-    calleesAt(site, true).map((c) => ({ callerId: callerIdOf(site), calleeId: c.def.match?.id }));
-  const noCallee = (site: CallSite): boolean => !site.isSuper && calleesAt(site, true).length === 0;
+    calleesAt(site, false).map((c) => ({ callerId: callerIdOf(site), calleeId: c.def.match?.id }));
+  const noCallee = (site: CallSite): boolean => !site.isSuper && calleesAt(site, false).length === 0;
   const matchedIds = new Set([...defsBySymbol.values()].flatMap((d) => (d.match ? [d.match.id] : [])));
   const unconfirmedReasons: Record<string, number> = {};
   const unconfirmedExamples: string[] = [];
   for (const r of cogoCalls) {
-    if (normalized.has(`${r.src_id}->${r.dst_id}`)) continue;
+    if (raw.has(`${r.src_id}->${r.dst_id}`)) continue;
     const here = sitesByLine.get(`${r.evidence.file}:${r.evidence.line}`) ?? [];
     const atLine = here.flatMap(siteEdges);
     let reason: string;
@@ -793,7 +794,7 @@ function scoreCalls(
   );
   const missedReasons: Record<string, number> = {};
   const missedExamples: string[] = [];
-  for (const e of normalized.values()) {
+  for (const e of raw.values()) {
     if (e.calleeId === undefined || cogoKeys.has(e.key)) continue;
     const others = cogoByDstFile.get(`${e.site.path}:${e.calleeId}`) ?? [];
     let reason: string;

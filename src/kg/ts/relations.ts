@@ -117,15 +117,39 @@ function resolveSymbol(
   return fallback;
 }
 
-/** The constructor a `new` or `super(...)` call runs, when the class declares one in the repo. */
+/**
+ * The constructor a `new C(...)` or `super(...)` call runs, when the class named there declares one
+ * in the repo. An inherited constructor is not the target: `new Sub()` for a `Sub` without its own
+ * constructor links to the class `Sub`, and `new this.ctorProperty()` to nothing.
+ */
 function constructorTarget(
   ctx: ResolveContext,
   call: ts.CallExpression | ts.NewExpression,
+  callee: ts.Node,
 ): Target | undefined {
   const declaration = ctx.checker.getResolvedSignature(call)?.declaration;
   if (!declaration || !ts.isConstructorDeclaration(declaration)) return undefined;
+  const named =
+    callee.kind === ts.SyntaxKind.SuperKeyword ? baseClassSymbol(ctx, callee) : symbolOf(ctx.checker, callee);
+  const declares = named?.declarations?.some(
+    (d) =>
+      d === declaration.parent ||
+      (ts.isVariableDeclaration(d) && boundExpression(d.initializer) === declaration.parent),
+  );
+  if (!declares) return undefined;
   const t = resolveDeclaration(ctx, declaration);
   return typeof t === 'object' ? t : undefined;
+}
+
+function baseClassSymbol(ctx: ResolveContext, node: ts.Node): ts.Symbol | undefined {
+  let cls: ts.Node | undefined = node.parent;
+  while (cls && !ts.isClassLike(cls)) cls = cls.parent;
+  const clause =
+    cls && ts.isClassLike(cls)
+      ? cls.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)
+      : undefined;
+  const base = clause?.types[0];
+  return base ? symbolOf(ctx.checker, base.expression) : undefined;
 }
 
 function calleeNode(call: ts.CallExpression | ts.NewExpression): ts.Node | undefined {
@@ -371,7 +395,7 @@ function addCalls(
         const isConstruction =
           ts.isNewExpression(node) || node.expression.kind === ts.SyntaxKind.SuperKeyword;
         const target =
-          (isConstruction ? constructorTarget(ctx, node) : undefined) ??
+          (isConstruction && callee ? constructorTarget(ctx, node, callee) : undefined) ??
           (callee ? resolveSymbol(ctx, symbolOf(ctx.checker, callee), 'value') : 'none');
         if (typeof target === 'object') {
           out.calls.resolved++;
