@@ -761,7 +761,11 @@ function scoreCalls(
     const dstKind = objectById.get(r.dst_id)?.kind;
     if (dstKind === 'interface' || dstKind === 'type') reason = `callee is a cogo ${dstKind} (not callable)`;
     else if (!matchedIds.has(r.dst_id)) reason = 'callee is not a SCIP definition';
-    else if (here.some((s) => s.isSuper) && objectById.get(r.dst_id)?.kind === 'class') reason = SUPER_REASON;
+    else if (
+      here.some((s) => s.isSuper) &&
+      (objectById.get(r.dst_id)?.kind === 'class' || objectById.get(r.dst_id)?.name === 'constructor')
+    )
+      reason = SUPER_REASON;
     else if (atLine.some((e) => e.calleeId === r.dst_id))
       reason =
         objectById.get(r.src_id)?.kind !== 'module' && !matchedIds.has(r.src_id)
