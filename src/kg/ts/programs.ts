@@ -165,7 +165,8 @@ export function createSharedHost(
         onError?.(`cannot read ${fileName}`);
         return undefined;
       }
-      const sf = ts.createSourceFile(fileName, text, languageVersionOrOptions, true);
+      // No parent pointers here: binding sets them for every file of a program, in the same walk.
+      const sf = ts.createSourceFile(fileName, text, languageVersionOrOptions, false);
       cache.set(key, sf);
       return sf;
     };

@@ -119,26 +119,21 @@ function resolveSymbol(
 
 /**
  * The constructor a `new C(...)` or `super(...)` call runs, when the class named there declares one
- * in the repo. An inherited constructor is not the target: `new Sub()` for a `Sub` without its own
- * constructor links to the class `Sub`, and `new this.ctorProperty()` to nothing.
+ * in the repo (all its overloads are one object). An inherited constructor is not the target:
+ * `new Sub()` for a `Sub` without its own constructor links to the class `Sub`. Read from the
+ * class's members, not from `getResolvedSignature`, which would type-check every argument.
  */
-function constructorTarget(
-  ctx: ResolveContext,
-  call: ts.CallExpression | ts.NewExpression,
-  callee: ts.Node,
-): Target | undefined {
-  const declaration = ctx.checker.getResolvedSignature(call)?.declaration;
-  if (!declaration || !ts.isConstructorDeclaration(declaration)) return undefined;
+function constructorTarget(ctx: ResolveContext, callee: ts.Node): Target | undefined {
   const named =
     callee.kind === ts.SyntaxKind.SuperKeyword ? baseClassSymbol(ctx, callee) : symbolOf(ctx.checker, callee);
-  const declares = named?.declarations?.some(
-    (d) =>
-      d === declaration.parent ||
-      (ts.isVariableDeclaration(d) && boundExpression(d.initializer) === declaration.parent),
-  );
-  if (!declares) return undefined;
-  const t = resolveDeclaration(ctx, declaration);
-  return typeof t === 'object' ? t : undefined;
+  for (const d of named?.declarations ?? []) {
+    const cls = ts.isVariableDeclaration(d) ? boundExpression(d.initializer) : d;
+    const ctor = cls && ts.isClassLike(cls) ? cls.members.find(ts.isConstructorDeclaration) : undefined;
+    if (!ctor) continue;
+    const t = resolveDeclaration(ctx, ctor);
+    if (typeof t === 'object') return t;
+  }
+  return undefined;
 }
 
 function baseClassSymbol(ctx: ResolveContext, node: ts.Node): ts.Symbol | undefined {
@@ -395,7 +390,7 @@ function addCalls(
         const isConstruction =
           ts.isNewExpression(node) || node.expression.kind === ts.SyntaxKind.SuperKeyword;
         const target =
-          (isConstruction && callee ? constructorTarget(ctx, node, callee) : undefined) ??
+          (isConstruction && callee ? constructorTarget(ctx, callee) : undefined) ??
           (callee ? resolveSymbol(ctx, symbolOf(ctx.checker, callee), 'value') : 'none');
         if (typeof target === 'object') {
           out.calls.resolved++;
