@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IndexReport, indexRepository } from '../src/kg/index.ts';
@@ -7,6 +6,7 @@ import { createMigratedDatabase, type TestDatabase } from './helpers/databases.t
 import {
   byQualifiedName,
   copyFixture,
+  createRepo,
   edgeStrings,
   type GraphSnapshot,
   snapshotGraph,
@@ -266,13 +266,10 @@ describe('an inferred project (no tsconfig)', () => {
   it("takes type roots from the indexed repository's node_modules/@types, not the current directory", async () => {
     const t = await createMigratedDatabase('pglite');
     try {
-      const root = mkdtempSync(join(tmpdir(), 'cogo-inferred-'));
-      mkdirSync(join(root, 'node_modules/@types/fooglobal'), { recursive: true });
-      writeFileSync(
-        join(root, 'node_modules/@types/fooglobal/index.d.ts'),
-        'declare function fooGlobal(): number;\n',
-      );
-      writeFileSync(join(root, 'use.ts'), 'export function use() {\n  return fooGlobal();\n}\n');
+      const root = createRepo({
+        'node_modules/@types/fooglobal/index.d.ts': 'declare function fooGlobal(): number;\n',
+        'use.ts': 'export function use() {\n  return fooGlobal();\n}\n',
+      });
       const report = await indexRepository(t.db, { root, maxFileBytes: 1_000_000 });
       expect(report.projects).toEqual([{ name: '(inferred)', files: 1 }]);
       expect(report.calls).toMatchObject({ external: 1, unresolved: 0 });
@@ -288,14 +285,9 @@ describe('names that are both a type and a value', () => {
   it('links calls to the value and annotations to the type, and prefers a class over its merged interface', async () => {
     const t = await createMigratedDatabase('pglite');
     try {
-      const root = mkdtempSync(join(tmpdir(), 'cogo-merged-'));
-      writeFileSync(
-        join(root, 'tsconfig.json'),
-        JSON.stringify({ compilerOptions: { strict: true, types: [] } }),
-      );
-      writeFileSync(
-        join(root, 'merged.ts'),
-        [
+      const root = createRepo({
+        'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, types: [] } }),
+        'merged.ts': [
           'export interface EmptyError extends Error {}',
           'export interface EmptyErrorCtor {',
           '  new (): EmptyError;',
@@ -337,7 +329,7 @@ describe('names that are both a type and a value', () => {
           '}',
           '',
         ].join('\n'),
-      );
+      });
       const report = await indexRepository(t.db, { root, maxFileBytes: 1_000_000 });
       const g = await snapshotGraph(t.db);
       expect(edgeStrings(g, 'calls').filter((e) => e.startsWith('useAll'))).toEqual([

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexRepository } from '../src/kg/index.ts';
 import { registry } from '../src/metrics/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
-import { snapshotGraph } from './helpers/repos.ts';
+import { createRepo, SRC_TSCONFIG, snapshotGraph } from './helpers/repos.ts';
 
 /**
  * Invariant: after any sequence of edits, adds, deletes and renames, the incrementally maintained
@@ -196,22 +196,13 @@ describe('incremental indexing', () => {
   });
 
   it('extracts only the changed file and its importers after a one-file edit', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'cogo-incr-'));
-    mkdirSync(join(root, 'src'));
-    writeFileSync(
-      join(root, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, types: [] }, include: ['src'] }),
-    );
-    writeFileSync(join(root, 'src/base.ts'), 'export function base() { return 1; }\n');
-    writeFileSync(
-      join(root, 'src/mid.ts'),
-      "import { base } from './base';\nexport function mid() { return base(); }\n",
-    );
-    writeFileSync(
-      join(root, 'src/top.ts'),
-      "import { mid } from './mid';\nexport function top() { return mid(); }\n",
-    );
-    writeFileSync(join(root, 'src/alone.ts'), 'export function alone() { return 0; }\n');
+    const root = createRepo({
+      'tsconfig.json': SRC_TSCONFIG,
+      'src/base.ts': 'export function base() { return 1; }\n',
+      'src/mid.ts': "import { base } from './base';\nexport function mid() { return base(); }\n",
+      'src/top.ts': "import { mid } from './mid';\nexport function top() { return mid(); }\n",
+      'src/alone.ts': 'export function alone() { return 0; }\n',
+    });
     const first = await indexRepository(incremental.db, { root, maxFileBytes: 1_000_000 });
     expect(first.mode).toBe('full');
     writeFileSync(join(root, 'src/base.ts'), "export function base() { return 'one'; }\n");
@@ -229,14 +220,11 @@ describe('incremental indexing', () => {
   });
 
   it('re-indexes the whole project when a script that declares globals changes or goes', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'cogo-incr-'));
-    mkdirSync(join(root, 'src'));
-    writeFileSync(
-      join(root, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, types: [] }, include: ['src'] }),
-    );
-    writeFileSync(join(root, 'src/use.ts'), 'export function f(x: number) {\n  return gfn(x);\n}\n');
-    writeFileSync(join(root, 'src/globals.ts'), 'function gfn(x: number) {\n  return x;\n}\n');
+    const root = createRepo({
+      'tsconfig.json': SRC_TSCONFIG,
+      'src/use.ts': 'export function f(x: number) {\n  return gfn(x);\n}\n',
+      'src/globals.ts': 'function gfn(x: number) {\n  return x;\n}\n',
+    });
     const check = async (expectedMode: string) => {
       const report = await indexRepository(incremental.db, { root, maxFileBytes: 1_000_000 });
       await indexRepository(clean.db, { root, maxFileBytes: 1_000_000, full: true });
@@ -258,18 +246,13 @@ describe('incremental indexing', () => {
   });
 
   it('follows dependencies through files that are out of scope', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'cogo-incr-'));
-    mkdirSync(join(root, 'src/generated'), { recursive: true });
-    writeFileSync(
-      join(root, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { strict: true, types: [] }, include: ['src'] }),
-    );
-    writeFileSync(join(root, 'src/b.ts'), 'export function target() {\n  return 1;\n}\n');
-    writeFileSync(join(root, 'src/generated/index.ts'), "export * from '../b';\n");
-    writeFileSync(
-      join(root, 'src/a.ts'),
-      "import { target } from './generated/index';\nexport function a() {\n  return target();\n}\n",
-    );
+    const root = createRepo({
+      'tsconfig.json': SRC_TSCONFIG,
+      'src/b.ts': 'export function target() {\n  return 1;\n}\n',
+      'src/generated/index.ts': "export * from '../b';\n",
+      'src/a.ts':
+        "import { target } from './generated/index';\nexport function a() {\n  return target();\n}\n",
+    });
     const first = await indexRepository(incremental.db, { root, maxFileBytes: 1_000_000 });
     expect(first.files.inScope).toBe(2);
     const calls = async () =>

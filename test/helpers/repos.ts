@@ -1,6 +1,6 @@
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Db } from '../../src/db/index.ts';
 import { type CboObject, type CboRelation, exportGraph } from '../../src/kg/index.ts';
 
@@ -11,6 +11,22 @@ export function copyFixture(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `cogo-${name}-`));
   cpSync(join(FIXTURES_DIR, name), dir, { recursive: true });
   return dir;
+}
+
+/** A strict tsconfig for `src/`, without ambient @types (tests stay independent of what is installed). */
+export const SRC_TSCONFIG = JSON.stringify({
+  compilerOptions: { strict: true, types: [] },
+  include: ['src'],
+});
+
+/** A new repository in a temp dir with these files (paths relative to its root). */
+export function createRepo(files: Readonly<Record<string, string>>): string {
+  const root = mkdtempSync(join(tmpdir(), 'cogo-repo-'));
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
 }
 
 export interface GraphSnapshot {
