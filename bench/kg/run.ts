@@ -7,11 +7,13 @@
  * Targets: the TypeScript sources of rxjs (as shipped on npm) and this repository's in-scope files,
  * each copied under bench/.work/ so both tools see exactly the same files and tsconfig.json.
  * Measures definition recall, line-span agreement, call edges, speed and peak RSS (median of
- * BENCH_RUNS runs, default 3), re-index time after one-file edits (PGlite, and the Postgres server
- * at BENCH_PG_URL when reachable), and cogo's coverage figures. Writes bench/kg/results.json and
+ * BENCH_RUNS runs, default 3; cogo into PGlite, and into a fresh database on the Postgres server at
+ * BENCH_PG_URL when reachable), re-index time after one-file edits (PGlite and the server), and cogo's
+ * coverage figures. Writes bench/kg/results.json and
  * prints the markdown tables that go into BENCHMARKS.md.
  */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -175,11 +177,15 @@ function median(values: readonly number[]): number {
 }
 
 interface CogoRun {
+  readonly backend: 'pglite' | 'postgres';
   readonly openMs: number;
   readonly migrateMs: number;
   readonly indexMs: number;
   readonly untilIndexedMs: number;
-  readonly report: Record<string, unknown>;
+  readonly report: { readonly timingsMs: { scan: number; extract: number; write: number } } & Record<
+    string,
+    unknown
+  >;
   readonly coverage: Record<
     string,
     { numerator: number; denominator: number; percent: number | null }
@@ -193,20 +199,40 @@ function runScip(target: Target, output: string): Measured {
   );
 }
 
-function runCogo(target: Target, resultFile: string, extra: string[] = []): Measured & { run: CogoRun } {
-  const m = measure(
-    [
-      NODE,
-      join(HERE, 'cogo-index.ts'),
-      target.root,
-      resultFile,
-      '--data-dir',
-      join(WORK, `pglite-${target.key}`),
-      ...extra,
-    ],
-    REPO,
-  );
+/** One cogo-index.ts process: PGlite in a fresh data dir, or the server database at `databaseUrl`. */
+function runCogo(
+  target: Target,
+  resultFile: string,
+  extra: string[] = [],
+  databaseUrl?: string,
+): Measured & { run: CogoRun } {
+  const backend = databaseUrl
+    ? ['--database-url', databaseUrl]
+    : ['--data-dir', join(WORK, `pglite-${target.key}`)];
+  const m = measure([NODE, join(HERE, 'cogo-index.ts'), target.root, resultFile, ...backend, ...extra], REPO);
   return { ...m, run: JSON.parse(readFileSync(resultFile, 'utf8')) as CogoRun };
+}
+
+interface CogoTimes {
+  readonly wallMs: number[];
+  readonly maxRssMb: Array<number | null>;
+  /** PGlite: create + migrate; server: connect + migrate (a fresh database each run). */
+  readonly openAndMigrateMs: number[];
+  readonly indexRepositoryMs: number[];
+  /** indexRepository's own split: scan, TypeScript extraction (program + checker), DB writes. */
+  readonly scanMs: number[];
+  readonly extractMs: number[];
+  readonly writeMs: number[];
+}
+
+interface CogoMedians {
+  readonly wallMs: number;
+  readonly maxRssMb: number | null;
+  readonly openAndMigrateMs: number;
+  readonly indexRepositoryMs: number;
+  readonly scanMs: number;
+  readonly extractMs: number;
+  readonly writeMs: number;
 }
 
 interface Speed {
@@ -214,37 +240,88 @@ interface Speed {
   /** A process that only opens and migrates PGlite: the database's share of cogo's time and RSS. */
   readonly pgliteOnly: { readonly wallMs: number[]; readonly maxRssMb: Array<number | null> };
   readonly scip: { readonly wallMs: number[]; readonly maxRssMb: Array<number | null> };
-  readonly cogo: {
-    readonly wallMs: number[];
-    readonly maxRssMb: Array<number | null>;
-    readonly openAndMigrateMs: number[];
-    readonly indexRepositoryMs: number[];
-  };
+  readonly cogo: CogoTimes;
+  /** cogo into a fresh database on the Postgres server, or why that part was skipped. */
+  readonly cogoServer: CogoTimes | { readonly skipped: string };
   readonly median: {
     readonly scipWallMs: number;
     readonly scipMaxRssMb: number | null;
-    readonly cogoWallMs: number;
-    readonly cogoOpenAndMigrateMs: number;
-    readonly cogoIndexRepositoryMs: number;
-    readonly cogoMaxRssMb: number | null;
+    readonly cogo: CogoMedians;
+    readonly cogoServer: CogoMedians | null;
     readonly pgliteOnlyWallMs: number;
     readonly pgliteOnlyMaxRssMb: number | null;
   };
   readonly ratio: {
     readonly wholeProcess: number;
+    readonly wholeProcessServer: number | null;
     readonly indexRepositoryOnly: number;
     readonly rss: number | null;
+    readonly rssServer: number | null;
   };
 }
 
-function speed(target: Target): Speed {
-  const scip = { wallMs: [] as number[], maxRssMb: [] as Array<number | null> };
-  const cogo = {
-    wallMs: [] as number[],
-    maxRssMb: [] as Array<number | null>,
-    openAndMigrateMs: [] as number[],
-    indexRepositoryMs: [] as number[],
+const emptyTimes = (): CogoTimes => ({
+  wallMs: [],
+  maxRssMb: [],
+  openAndMigrateMs: [],
+  indexRepositoryMs: [],
+  scanMs: [],
+  extractMs: [],
+  writeMs: [],
+});
+
+function record(times: CogoTimes, c: Measured & { run: CogoRun }): void {
+  times.wallMs.push(c.wallMs);
+  times.maxRssMb.push(c.maxRssMb);
+  times.openAndMigrateMs.push(Math.round(c.run.openMs + c.run.migrateMs));
+  times.indexRepositoryMs.push(Math.round(c.run.indexMs));
+  times.scanMs.push(c.run.report.timingsMs.scan);
+  times.extractMs.push(c.run.report.timingsMs.extract);
+  times.writeMs.push(c.run.report.timingsMs.write);
+}
+
+const medOrNull = (xs: Array<number | null>) =>
+  xs.length > 0 && xs.every((x) => x !== null) ? median(xs as number[]) : null;
+
+function medians(t: CogoTimes): CogoMedians {
+  return {
+    wallMs: median(t.wallMs),
+    maxRssMb: medOrNull(t.maxRssMb),
+    openAndMigrateMs: median(t.openAndMigrateMs),
+    indexRepositoryMs: median(t.indexRepositoryMs),
+    scanMs: median(t.scanMs),
+    extractMs: median(t.extractMs),
+    writeMs: median(t.writeMs),
   };
+}
+
+/** An admin connection to the Postgres server at BENCH_PG_URL, or why there is none. */
+async function connectAdmin(): Promise<pg.Client | { skipped: string }> {
+  const admin = new pg.Client({ connectionString: `${PG_URL}/postgres`, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+    return admin;
+  } catch (error) {
+    await admin.end().catch(() => undefined);
+    return { skipped: `Postgres at ${PG_URL} not reachable: ${(error as Error).message}` };
+  }
+}
+
+/** Runs `fn` against a freshly created database on the server, dropped afterwards. */
+async function withFreshDatabase<T>(admin: pg.Client, fn: (url: string) => T): Promise<T> {
+  const name = `cogo_bench_${randomBytes(6).toString('hex')}`;
+  await admin.query(`create database ${name}`);
+  try {
+    return fn(`${PG_URL}/${name}`);
+  } finally {
+    await admin.query(`drop database if exists ${name} with (force)`);
+  }
+}
+
+async function speed(target: Target, admin: pg.Client | { skipped: string }): Promise<Speed> {
+  const scip = { wallMs: [] as number[], maxRssMb: [] as Array<number | null> };
+  const cogo = emptyTimes();
+  const server = 'skipped' in admin ? undefined : emptyTimes();
   const pgliteOnly = { wallMs: [] as number[], maxRssMb: [] as Array<number | null> };
   for (let i = 0; i < RUNS; i++) {
     const p = runCogo(target, join(WORK, `${target.key}-pglite-only.json`), ['--open-only']);
@@ -255,37 +332,44 @@ function speed(target: Target): Speed {
     scip.wallMs.push(s.wallMs);
     scip.maxRssMb.push(s.maxRssMb);
     const c = runCogo(target, join(WORK, `${target.key}-cogo-run.json`));
-    cogo.wallMs.push(c.wallMs);
-    cogo.maxRssMb.push(c.maxRssMb);
-    cogo.openAndMigrateMs.push(Math.round(c.run.openMs + c.run.migrateMs));
-    cogo.indexRepositoryMs.push(Math.round(c.run.indexMs));
+    record(cogo, c);
+    let serverNote = '';
+    if (server && !('skipped' in admin)) {
+      // A fresh database per run: the run pays for the migration, as the PGlite run does.
+      const v = await withFreshDatabase(admin, (url) =>
+        runCogo(target, join(WORK, `${target.key}-cogo-server-run.json`), [], url),
+      );
+      record(server, v);
+      serverNote = `, cogo on the server ${v.wallMs} ms (indexRepository ${Math.round(v.run.indexMs)} ms)`;
+    }
     log(
-      `${target.key} run ${i + 1}/${RUNS}: scip ${s.wallMs} ms, cogo ${c.wallMs} ms (indexRepository ${Math.round(c.run.indexMs)} ms)`,
+      `${target.key} run ${i + 1}/${RUNS}: scip ${s.wallMs} ms, cogo ${c.wallMs} ms (indexRepository ${Math.round(c.run.indexMs)} ms)${serverNote}`,
     );
   }
-  const medOrNull = (xs: Array<number | null>) =>
-    xs.every((x) => x !== null) ? median(xs as number[]) : null;
   const m = {
     scipWallMs: median(scip.wallMs),
     scipMaxRssMb: medOrNull(scip.maxRssMb),
-    cogoWallMs: median(cogo.wallMs),
-    cogoOpenAndMigrateMs: median(cogo.openAndMigrateMs),
-    cogoIndexRepositoryMs: median(cogo.indexRepositoryMs),
-    cogoMaxRssMb: medOrNull(cogo.maxRssMb),
+    cogo: medians(cogo),
+    cogoServer: server ? medians(server) : null,
     pgliteOnlyWallMs: median(pgliteOnly.wallMs),
     pgliteOnlyMaxRssMb: medOrNull(pgliteOnly.maxRssMb),
   };
   const r2 = (x: number) => Math.round(x * 100) / 100;
+  const rssRatio = (rss: number | null | undefined) =>
+    rss != null && m.scipMaxRssMb !== null ? r2(rss / m.scipMaxRssMb) : null;
   return {
     runs: RUNS,
     pgliteOnly,
     scip,
     cogo,
+    cogoServer: server ?? (admin as { skipped: string }),
     median: m,
     ratio: {
-      wholeProcess: r2(m.cogoWallMs / m.scipWallMs),
-      indexRepositoryOnly: r2(m.cogoIndexRepositoryMs / m.scipWallMs),
-      rss: m.cogoMaxRssMb !== null && m.scipMaxRssMb !== null ? r2(m.cogoMaxRssMb / m.scipMaxRssMb) : null,
+      wholeProcess: r2(m.cogo.wallMs / m.scipWallMs),
+      wholeProcessServer: m.cogoServer ? r2(m.cogoServer.wallMs / m.scipWallMs) : null,
+      indexRepositoryOnly: r2(m.cogo.indexRepositoryMs / m.scipWallMs),
+      rss: rssRatio(m.cogo.maxRssMb),
+      rssServer: rssRatio(m.cogoServer?.maxRssMb),
     },
   };
 }
@@ -370,26 +454,6 @@ function runIncremental(target: Target, edits: readonly Edit[], databaseUrl?: st
   return (JSON.parse(readFileSync(resultFile, 'utf8')) as { runs: IncrementalRun[] }).runs;
 }
 
-async function withPostgres<T>(fn: (url: string) => T): Promise<{ value: T } | { skipped: string }> {
-  const name = `cogo_bench_kg_${process.pid}`;
-  const admin = new pg.Client({ connectionString: `${PG_URL}/postgres`, connectionTimeoutMillis: 3000 });
-  try {
-    await admin.connect();
-  } catch (error) {
-    return { skipped: `Postgres at ${PG_URL} not reachable: ${(error as Error).message}` };
-  }
-  try {
-    await admin.query(`create database ${name}`);
-    try {
-      return { value: fn(`${PG_URL}/${name}`) };
-    } finally {
-      await admin.query(`drop database if exists ${name} with (force)`);
-    }
-  } finally {
-    await admin.end();
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 
 const fmt = (x: number | null | undefined, digits = 4): string =>
@@ -441,21 +505,55 @@ function speedTable(targets: readonly Target[], sp: Record<string, Speed>): stri
     rows.push([label, ...targets.map((t) => f(sp[t.key]!)), target]);
   add('scip-typescript index, wall', (s) => sec(s.median.scipWallMs));
   add('scip-typescript peak RSS', (s) => `${s.median.scipMaxRssMb ?? 'n/a'} MB`);
-  add('cogo whole process, wall (PGlite open + migrate + indexRepository)', (s) => sec(s.median.cogoWallMs));
-  add('&nbsp;&nbsp;PGlite open + migrate', (s) => sec(s.median.cogoOpenAndMigrateMs));
-  add('&nbsp;&nbsp;indexRepository only', (s) => sec(s.median.cogoIndexRepositoryMs));
-  add('cogo peak RSS', (s) => `${s.median.cogoMaxRssMb ?? 'n/a'} MB`);
+  const split = (c: CogoMedians) => `${c.scanMs} / ${c.extractMs} / ${c.writeMs} ms`;
+  add('cogo whole process, wall (PGlite open + migrate + indexRepository)', (s) => sec(s.median.cogo.wallMs));
+  add('&nbsp;&nbsp;PGlite open + migrate', (s) => sec(s.median.cogo.openAndMigrateMs));
+  add('&nbsp;&nbsp;indexRepository only', (s) => sec(s.median.cogo.indexRepositoryMs));
+  add('&nbsp;&nbsp;&nbsp;&nbsp;of which scan / extract (TypeScript) / DB writes', (s) =>
+    split(s.median.cogo),
+  );
+  add('cogo peak RSS', (s) => `${s.median.cogo.maxRssMb ?? 'n/a'} MB`);
   add(
     '&nbsp;&nbsp;baseline: a process that only opens + migrates PGlite',
     (s) => `${sec(s.median.pgliteOnlyWallMs)}, ${s.median.pgliteOnlyMaxRssMb ?? 'n/a'} MB`,
   );
+  // The server rows: skipped (with the reason) when the server could not be reached.
+  const server = (f: (c: CogoMedians) => string) => (s: Speed) =>
+    s.median.cogoServer ? f(s.median.cogoServer) : 'skipped' in s.cogoServer ? 'skipped' : 'n/a';
+  add(
+    'cogo whole process, Postgres server (connect + migrate a fresh database + indexRepository)',
+    server((c) => sec(c.wallMs)),
+  );
+  add(
+    '&nbsp;&nbsp;connect + migrate',
+    server((c) => sec(c.openAndMigrateMs)),
+  );
+  add(
+    '&nbsp;&nbsp;indexRepository only',
+    server((c) => sec(c.indexRepositoryMs)),
+  );
+  add('&nbsp;&nbsp;&nbsp;&nbsp;of which scan / extract (TypeScript) / DB writes', server(split));
+  add(
+    'cogo peak RSS, Postgres server (client process only)',
+    server((c) => `${c.maxRssMb ?? 'n/a'} MB`),
+  );
   add('Ratio cogo/scip, whole process', (s) => s.ratio.wholeProcess.toFixed(2), '<= 0.5');
-  add('Ratio cogo/scip, indexRepository only', (s) => s.ratio.indexRepositoryOnly.toFixed(2), '<= 0.5');
+  add('Ratio cogo/scip, whole process, server', (s) => fmt(s.ratio.wholeProcessServer, 2), '<= 0.5');
+  add(
+    'Ratio cogo/scip, indexRepository only (PGlite)',
+    (s) => s.ratio.indexRepositoryOnly.toFixed(2),
+    '<= 0.5',
+  );
   add('Ratio cogo/scip, peak RSS', (s) => fmt(s.ratio.rss, 2));
-  return table(
+  add('Ratio cogo/scip, peak RSS, server', (s) => fmt(s.ratio.rssServer, 2));
+  const skipped = targets
+    .map((t) => sp[t.key]!.cogoServer)
+    .find((c): c is { skipped: string } => 'skipped' in c);
+  const out = table(
     [`Speed (median of ${RUNS} runs, separate processes)`, ...targets.map((t) => t.label), 'target'],
     rows,
   );
+  return skipped ? `${out}\n\nServer rows skipped: ${skipped.skipped}.` : out;
 }
 
 function table(header: string[], rows: string[][]): string {
@@ -472,11 +570,13 @@ async function main(): Promise<void> {
 
   const comparisons: Record<string, Comparison> = {};
   const speeds: Record<string, Speed> = {};
+  const admin = await connectAdmin();
+  if ('skipped' in admin) log(`server runs skipped: ${admin.skipped}`);
   const coverage: Record<string, CogoRun['coverage']> = {};
   const graphs: Record<string, Record<string, unknown>> = {};
   for (const target of targets) {
     log(`${target.key}: ${target.files} files, ${target.lines} lines`);
-    speeds[target.key] = speed(target);
+    speeds[target.key] = await speed(target, admin);
     const exportDir = join(WORK, `${target.key}-cogo-export`);
     const c = runCogo(target, join(WORK, `${target.key}-cogo-export.json`), ['--export', exportDir]);
     coverage[target.key] = c.run.coverage;
@@ -500,9 +600,12 @@ async function main(): Promise<void> {
   const incremental: Record<string, IncrementalRun[] | { skipped: string }> = {
     pglite: runIncremental(pkg, edits),
   };
-  log('incremental re-index (Postgres server)');
-  const onServer = await withPostgres((url) => runIncremental(pkg, edits, url));
-  incremental.postgres = 'value' in onServer ? onServer.value : onServer;
+  if ('skipped' in admin) incremental.postgres = admin;
+  else {
+    log('incremental re-index (Postgres server)');
+    incremental.postgres = await withFreshDatabase(admin, (url) => runIncremental(pkg, edits, url));
+    await admin.end();
+  }
 
   const totalMs = Math.round(performance.now() - started);
   const cpus = os.cpus();

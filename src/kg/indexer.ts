@@ -12,6 +12,7 @@ import * as store from './store.ts';
 import { extractProject, type FileExtraction } from './ts/extract.ts';
 import { createSharedHost, discoverProjects } from './ts/programs.ts';
 import { CALL_OUTCOMES, type CallSample, type CallStats, emptyCallStats } from './ts/relations.ts';
+import { affectsGlobals } from './ts/syntax.ts';
 
 /** Bumped whenever extraction output changes, so stored graphs from older versions are rebuilt. */
 export const EXTRACTOR_VERSION = 1;
@@ -45,13 +46,9 @@ function contentHash(file: string): string {
   }
 }
 
+/** Parses a changed file on its own (cheap, no program) to see whether it affects globals. */
 function quickAffectsGlobals(file: ScannedFile): boolean {
-  const sf = ts.createSourceFile(file.absPath, file.text, ts.ScriptTarget.Latest, false);
-  if (!ts.isExternalModule(sf)) return true;
-  return sf.statements.some(
-    (s) =>
-      ts.isModuleDeclaration(s) && (s.flags & ts.NodeFlags.GlobalAugmentation || ts.isStringLiteral(s.name)),
-  );
+  return affectsGlobals(ts.createSourceFile(file.absPath, file.text, ts.ScriptTarget.Latest, false));
 }
 
 async function planRun(

@@ -13,7 +13,7 @@ import {
   fileDependencies,
   type ResolveContext,
 } from './relations.ts';
-import { lineOf } from './syntax.ts';
+import { affectsGlobals, lineOf } from './syntax.ts';
 
 /** What one file contributed to the graph, or why it contributed nothing. */
 export interface FileExtraction {
@@ -39,14 +39,6 @@ export interface ProjectContext {
   /** Absolute path (either the link or its real path) to the scanned file. */
   readonly scannedByAbs: ReadonlyMap<string, ScannedFile>;
   readonly hostFor: (options: ts.CompilerOptions) => ts.CompilerHost;
-}
-
-function affectsGlobals(sf: ts.SourceFile): boolean {
-  if (!ts.isExternalModule(sf)) return true;
-  return sf.statements.some(
-    (s) =>
-      ts.isModuleDeclaration(s) && (s.flags & ts.NodeFlags.GlobalAugmentation || ts.isStringLiteral(s.name)),
-  );
 }
 
 function moduleObject(

@@ -67,3 +67,16 @@ export function jsDocText(node: ts.Node, sf: ts.SourceFile): string | null {
 export function jsDocTagNames(node: ts.Node): string[] {
   return [...new Set(ts.getJSDocTags(node).map((t) => t.tagName.text))].sort();
 }
+
+/**
+ * True for a file that can change what other files see without being imported: a script (no
+ * import or export, so its declarations are global), or a module with `declare global` or
+ * `declare module "name"` augmentations.
+ */
+export function affectsGlobals(sf: ts.SourceFile): boolean {
+  if (!ts.isExternalModule(sf)) return true;
+  return sf.statements.some(
+    (s) =>
+      ts.isModuleDeclaration(s) && (s.flags & ts.NodeFlags.GlobalAugmentation || ts.isStringLiteral(s.name)),
+  );
+}
