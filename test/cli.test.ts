@@ -93,12 +93,12 @@ describe('the cogo command on the embedded database', () => {
 
   it('reports migration status and rolls back and forward', async () => {
     expect((await cogo(repo, ['db', 'status'])).stdout).toMatch(/00001_knowledge_graph {2}applied/);
-    expect((await cogo(repo, ['db', 'rollback', '--steps', '2'])).stdout).toMatch(
-      /rolled back 2_embeddings\nrolled back 1_knowledge_graph/,
+    expect((await cogo(repo, ['db', 'rollback', '--steps', '3'])).stdout).toMatch(
+      /rolled back 3_search\nrolled back 2_embeddings\nrolled back 1_knowledge_graph/,
     );
     expect((await cogo(repo, ['db', 'status'])).stdout).toMatch(/00001_knowledge_graph {2}pending/);
     expect((await cogo(repo, ['db', 'migrate'])).stdout).toMatch(
-      /applied 1_knowledge_graph\napplied 2_embeddings/,
+      /applied 1_knowledge_graph\napplied 2_embeddings\napplied 3_search/,
     );
   });
 

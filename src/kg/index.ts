@@ -41,4 +41,5 @@ export {
 } from './queries.ts';
 export { formatIndexReport, type IndexReport, type ProgressEvent } from './report.ts';
 export { CONFIG_FILE_NAME, DEFAULT_SCOPE, loadScope, type Scope, ScopeConfigError } from './scope.ts';
+export { standardTags, TAG_ROLES, type TagSubject } from './tags.ts';
 export { CALL_OUTCOMES, type CallStats } from './ts/relations.ts';

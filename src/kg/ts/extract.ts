@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import ts from 'typescript';
 import type { CboObject, CboRelation } from '../model.ts';
 import type { ScannedFile } from '../scan.ts';
+import { standardTags } from '../tags.ts';
 import { collectDeclarations } from './declarations.ts';
 import { buildObject } from './objects.ts';
 import type { TsProject } from './programs.ts';
@@ -82,14 +83,7 @@ function moduleObject(
     metadata: {
       language: 'ts',
       exported: exports.length > 0,
-      tags: [
-        'lang:ts',
-        'kind:module',
-        ...path
-          .split('/')
-          .slice(0, -1)
-          .map((s) => `path:${s}`),
-      ],
+      tags: standardTags({ language: 'ts', kind: 'module', path, exported: exports.length > 0 }),
       exports,
       script: !ts.isExternalModule(sf),
     },

@@ -1,5 +1,6 @@
 import ts from 'typescript';
 import type { CboField, CboObject, CboParam, CboReturns } from '../model.ts';
+import { standardTags } from '../tags.ts';
 import { boundExpression, type DeclGroup, memberName } from './declarations.ts';
 import {
   collapse,
@@ -158,13 +159,6 @@ function fields(group: DeclGroup, checker: ts.TypeChecker, sf: ts.SourceFile): C
   return out;
 }
 
-function pathTags(path: string): string[] {
-  return path
-    .split('/')
-    .slice(0, -1)
-    .map((segment) => `path:${segment}`);
-}
-
 /** Builds the CBO object of one declaration group. */
 export function buildObject(
   group: DeclGroup,
@@ -183,16 +177,17 @@ export function buildObject(
   // Overloads usually carry their doc comment on the first signature, not on the implementation.
   const docNode = [primary, ...group.nodes].find((n) => jsDocText(n, sf) !== null) ?? primary;
   const jsdocTags = jsDocTagNames(docNode);
-  const tags = [
-    'lang:ts',
-    `kind:${group.kind}`,
-    ...(group.exported ? ['exported'] : []),
-    ...(isAsync ? ['async'] : []),
-    ...(isAbstract ? ['abstract'] : []),
-    ...(isStatic ? ['static'] : []),
-    ...(jsdocTags.includes('deprecated') ? ['deprecated'] : []),
-    ...pathTags(path),
-  ];
+  const tags = standardTags({
+    language: 'ts',
+    kind: group.kind,
+    path,
+    name: group.name,
+    exported: group.exported,
+    async: isAsync,
+    abstract: isAbstract,
+    static: isStatic,
+    deprecated: jsdocTags.includes('deprecated'),
+  });
   const metadata: CboObject['metadata'] = {
     language: 'ts',
     exported: group.exported,

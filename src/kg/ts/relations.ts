@@ -2,6 +2,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import ts from 'typescript';
 import { stableId } from '../../core/index.ts';
 import type { CboObject, CboRelation, RelationKind, Resolver } from '../model.ts';
+import { standardTags } from '../tags.ts';
 import { boundExpression, collectDeclarations, externalModuleId, type FileDecls } from './declarations.ts';
 import { functionLike, primaryNode } from './objects.ts';
 import { lineOf } from './syntax.ts';
@@ -232,7 +233,7 @@ function externalModule(name: string): CboObject {
       language: 'ts',
       exported: true,
       external: true,
-      tags: ['lang:ts', 'kind:module', 'external'],
+      tags: standardTags({ language: 'ts', kind: 'module', path: null, external: true }),
     },
   };
 }
