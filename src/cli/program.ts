@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
-import { Argument, Command, InvalidArgumentError } from 'commander';
+import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import {
+  type Db,
   DEFAULT_MIGRATIONS_DIR,
   loadMigrations,
   migrate,
@@ -21,7 +22,18 @@ import {
   type ProgressEvent,
   queryGraph,
 } from '../kg/index.ts';
-import { type CliContext, withDb } from './context.ts';
+import { collectProcessMetrics } from '../metrics/index.ts';
+import {
+  createEmbedder,
+  FUSION_MODES,
+  type FusionMode,
+  formatSearchIndexReport,
+  formatSearchResult,
+  indexSearch,
+  searchCode,
+} from '../search/index.ts';
+import { createGatewayApp, startGateway } from '../services/gateway/index.ts';
+import { type CliContext, openMigratedDb, withDb } from './context.ts';
 
 function int(value: string): number {
   const n = Number(value);
@@ -40,6 +52,8 @@ function progressPrinter(ctx: CliContext): ((e: ProgressEvent) => void) | undefi
     ctx.stderr.write(e.phase === 'done' ? '\r\x1b[K' : `\r\x1b[K[cogo] ${what}`);
   };
 }
+
+const DEMO_SEARCHES = ['parse tsconfig projects', 'loadConfig'] as const;
 
 const DEMO_QUERIES: ReadonlyArray<[GraphQuery, string]> = [
   ['defs', 'indexRepository'],
@@ -62,22 +76,72 @@ export function createProgram(ctx: CliContext): Command {
 
   program
     .command('index [path]')
-    .description('index a repository into the knowledge graph (incremental unless --full)')
+    .description(
+      'index a repository: the knowledge graph, then search chunks and embeddings (incremental unless --full)',
+    )
     .option('--full', 'rebuild the whole graph')
-    .option('--json', 'print the run report as JSON')
-    .action(async (path: string | undefined, opts: { full?: boolean; json?: boolean }) => {
+    .option('--no-search', 'skip the search index (chunks and embeddings)')
+    .option('--json', 'print the run reports as JSON')
+    .action(async (path: string | undefined, opts: { full?: boolean; json?: boolean; search: boolean }) => {
       const root = path ? resolve(ctx.cwd, path) : repo();
-      const report = await withDb(ctx, root, (db) =>
-        indexRepository(db, {
-          root,
-          maxFileBytes: ctx.config.maxFileBytes,
-          full: opts.full === true,
-          logger: ctx.logger,
-          onProgress: progressPrinter(ctx),
-        }),
+      const { graph, search } = await withDb(ctx, root, (db) =>
+        indexAll(ctx, db, root, opts.full === true, opts.search),
       );
-      write(ctx.stdout, opts.json ? JSON.stringify(report, null, 2) : formatIndexReport(report));
+      if (opts.json) write(ctx.stdout, JSON.stringify({ graph, search }, null, 2));
+      else
+        write(
+          ctx.stdout,
+          [formatIndexReport(graph), ...(search ? [formatSearchIndexReport(search)] : [])].join('\n'),
+        );
     });
+
+  program
+    .command('search <query>')
+    .description('hybrid code search: keyword, symbol name, vectors and the graph, fused')
+    .option('--lang <list>', 'languages, comma separated (default ts,py; add md for docs)')
+    .option('--kind <list>', 'object kinds, comma separated (function, method, class, ...)')
+    .option('--path <glob>', 'only paths matching this glob')
+    .option(
+      '--tag <tag>',
+      'only hits with this tag (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
+    .option('--limit <n>', 'hits to show', int, 10)
+    .addOption(new Option('--fusion <mode>', 'how signals combine').choices(FUSION_MODES).default('rrf'))
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        query: string,
+        opts: {
+          lang?: string;
+          kind?: string;
+          path?: string;
+          tag: string[];
+          limit: number;
+          fusion: FusionMode;
+          json?: boolean;
+        },
+      ) => {
+        const list = (v: string | undefined) =>
+          v
+            ?.split(',')
+            .map((x) => x.trim())
+            .filter(Boolean);
+        const result = await withDb(ctx, repo(), (d) =>
+          searchCode(d, query, {
+            embedder: createEmbedder(ctx.config.embedding),
+            limit: opts.limit,
+            ...(opts.lang ? { languages: list(opts.lang) } : {}),
+            ...(opts.kind ? { kinds: list(opts.kind) } : {}),
+            ...(opts.path ? { path: opts.path } : {}),
+            tags: opts.tag,
+            fusion: opts.fusion,
+          }),
+        );
+        write(ctx.stdout, opts.json ? JSON.stringify(result, null, 2) : formatSearchResult(result));
+      },
+    );
 
   const db = program.command('db').description('database schema: migrate, rollback, status');
   const withRawDb = async <T>(fn: (d: Awaited<ReturnType<typeof openDb>>) => Promise<T>): Promise<T> => {
@@ -167,17 +231,41 @@ export function createProgram(ctx: CliContext): Command {
     });
 
   program
+    .command('gateway')
+    .description('serve the HTTP API (GET /api/search/code, /healthz, /metrics) for the repository')
+    .option('--port <n>', 'port (default GATEWAY_PORT)', int)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .action(async (opts: { port?: number; host: string }) => {
+      collectProcessMetrics();
+      const d = await openMigratedDb(ctx, repo());
+      const app = createGatewayApp({
+        db: d,
+        embedder: createEmbedder(ctx.config.embedding),
+        logger: ctx.logger,
+      });
+      const gateway = await startGateway({ app, port: opts.port ?? ctx.config.gatewayPort, host: opts.host });
+      write(ctx.stdout, `cogo gateway listening on http://${gateway.host}:${gateway.port}`);
+      await new Promise<void>((done) => {
+        const stop = () => {
+          void gateway
+            .close()
+            .then(() => d.close())
+            .then(done);
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+    });
+
+  program
     .command('demo [path]')
     .description("cogo's main job on the embedded default: index a repository, then show what it found")
     .action(async (path: string | undefined) => {
       const root = path ? resolve(ctx.cwd, path) : repo();
       await withDb(ctx, root, async (d) => {
-        const report = await indexRepository(d, {
-          root,
-          maxFileBytes: ctx.config.maxFileBytes,
-          onProgress: progressPrinter(ctx),
-        });
-        write(ctx.stdout, formatIndexReport(report));
+        const { graph, search } = await indexAll(ctx, d, root, false, true);
+        write(ctx.stdout, formatIndexReport(graph));
+        if (search) write(ctx.stdout, formatSearchIndexReport(search));
         write(ctx.stdout, `\nCoverage:\n${formatCoverage(await computeCoverage(d), ctx.config.coverageMin)}`);
         for (const [query, symbol] of DEMO_QUERIES) {
           write(
@@ -185,8 +273,32 @@ export function createProgram(ctx: CliContext): Command {
             `\n$ cogo graph ${query} ${symbol}\n${formatGraphResult(await queryGraph(d, query, symbol))}`,
           );
         }
+        const embedder = createEmbedder(ctx.config.embedding);
+        for (const query of DEMO_SEARCHES) {
+          const result = await searchCode(d, query, { embedder, limit: 5 });
+          write(ctx.stdout, `\n$ cogo search ${JSON.stringify(query)}\n${formatSearchResult(result)}`);
+        }
       });
     });
 
   return program;
+}
+
+/** The graph, then the search index over it. */
+async function indexAll(ctx: CliContext, db: Db, root: string, full: boolean, withSearch: boolean) {
+  const graph = await indexRepository(db, {
+    root,
+    maxFileBytes: ctx.config.maxFileBytes,
+    full,
+    logger: ctx.logger,
+    onProgress: progressPrinter(ctx),
+  });
+  const search = withSearch
+    ? await indexSearch(db, {
+        root,
+        embedder: createEmbedder(ctx.config.embedding),
+        maxFileBytes: ctx.config.maxFileBytes,
+      })
+    : undefined;
+  return { graph, search };
 }

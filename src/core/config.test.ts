@@ -10,6 +10,8 @@ describe('loadConfig', () => {
       dataDir: undefined,
       logLevel: 'info',
       metricsPort: CONFIG_DEFAULTS.METRICS_PORT,
+      gatewayPort: CONFIG_DEFAULTS.GATEWAY_PORT,
+      embedding: { provider: 'local', dimension: 384 },
       maxFileBytes: CONFIG_DEFAULTS.COGO_MAX_FILE_BYTES,
       coverageMin: { params: 70, returns: 80, fields: 80, lines: 100 },
     });
@@ -20,6 +22,26 @@ describe('loadConfig', () => {
     expect(config.metricsPort).toBe(3200);
     expect(config.coverageMin.params).toBe(65.5);
     expect(config.databaseUrl).toBeUndefined();
+  });
+
+  it('configures an OpenAI-compatible embedder and requires its URL, model and dimension', () => {
+    const config = loadConfig({
+      EMBEDDING_PROVIDER: 'openai-compatible',
+      EMBEDDING_BASE_URL: 'http://127.0.0.1:8080/v1',
+      EMBEDDING_MODEL: 'BAAI/bge-m3',
+      EMBEDDING_DIMENSION: '1024',
+      EMBEDDING_API_KEY: 'secret',
+    });
+    expect(config.embedding).toEqual({
+      provider: 'openai-compatible',
+      baseUrl: 'http://127.0.0.1:8080/v1',
+      apiKey: 'secret',
+      model: 'BAAI/bge-m3',
+      dimension: 1024,
+    });
+    expect(() => loadConfig({ EMBEDDING_PROVIDER: 'openai-compatible', EMBEDDING_MODEL: 'm' })).toThrow(
+      /EMBEDDING_BASE_URL: required when EMBEDDING_PROVIDER=openai-compatible/,
+    );
   });
 
   it('names every malformed variable at once instead of falling back', () => {

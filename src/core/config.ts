@@ -5,6 +5,9 @@ import { ConfigError } from './errors.ts';
 export const CONFIG_DEFAULTS = {
   LOG_LEVEL: 'info',
   METRICS_PORT: 3101,
+  GATEWAY_PORT: 3100,
+  EMBEDDING_PROVIDER: 'local',
+  EMBEDDING_DIMENSION_LOCAL: 384,
   COGO_MAX_FILE_BYTES: 1_000_000,
   KG_COVERAGE_PARAMS_MIN: 70,
   KG_COVERAGE_RETURNS_MIN: 80,
@@ -13,6 +16,9 @@ export const CONFIG_DEFAULTS = {
 } as const;
 
 const percent = z.coerce.number().min(0).max(100);
+
+/** `local`: the built-in offline embedder; `openai-compatible`: any `/v1/embeddings` server. */
+export const EMBEDDING_PROVIDERS = ['local', 'openai-compatible'] as const;
 
 const envSchema = z.object({
   DATABASE_URL: z
@@ -26,6 +32,12 @@ const envSchema = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default(CONFIG_DEFAULTS.LOG_LEVEL),
   METRICS_PORT: z.coerce.number().int().min(0).max(65_535).default(CONFIG_DEFAULTS.METRICS_PORT),
+  GATEWAY_PORT: z.coerce.number().int().min(0).max(65_535).default(CONFIG_DEFAULTS.GATEWAY_PORT),
+  EMBEDDING_PROVIDER: z.enum(EMBEDDING_PROVIDERS).default(CONFIG_DEFAULTS.EMBEDDING_PROVIDER),
+  EMBEDDING_BASE_URL: z.url().optional(),
+  EMBEDDING_API_KEY: z.string().optional(),
+  EMBEDDING_MODEL: z.string().trim().min(1).optional(),
+  EMBEDDING_DIMENSION: z.coerce.number().int().positive().max(16_000).optional(),
   COGO_MAX_FILE_BYTES: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.COGO_MAX_FILE_BYTES),
   KG_COVERAGE_PARAMS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_PARAMS_MIN),
   KG_COVERAGE_RETURNS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_RETURNS_MIN),
@@ -41,6 +53,17 @@ export interface CogoConfig {
   readonly dataDir: string | undefined;
   readonly logLevel: string;
   readonly metricsPort: number;
+  readonly gatewayPort: number;
+  /** Which embedder search uses; the API key is never logged. */
+  readonly embedding:
+    | { readonly provider: 'local'; readonly dimension: number }
+    | {
+        readonly provider: 'openai-compatible';
+        readonly baseUrl: string;
+        readonly apiKey: string | undefined;
+        readonly model: string;
+        readonly dimension: number;
+      };
   readonly maxFileBytes: number;
   readonly coverageMin: {
     readonly params: number;
@@ -73,11 +96,31 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     );
   }
   const e = parsed.data;
+  if (e.EMBEDDING_PROVIDER === 'openai-compatible') {
+    const missing = (['EMBEDDING_BASE_URL', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSION'] as const).filter(
+      (k) => e[k] === undefined,
+    );
+    if (missing.length > 0) {
+      throw new ConfigError(missing.map((k) => `${k}: required when EMBEDDING_PROVIDER=openai-compatible`));
+    }
+  }
+  const embedding: CogoConfig['embedding'] =
+    e.EMBEDDING_PROVIDER === 'openai-compatible'
+      ? {
+          provider: 'openai-compatible',
+          baseUrl: e.EMBEDDING_BASE_URL!,
+          apiKey: e.EMBEDDING_API_KEY,
+          model: e.EMBEDDING_MODEL!,
+          dimension: e.EMBEDDING_DIMENSION!,
+        }
+      : { provider: 'local', dimension: e.EMBEDDING_DIMENSION ?? CONFIG_DEFAULTS.EMBEDDING_DIMENSION_LOCAL };
   return {
     databaseUrl: e.DATABASE_URL,
     dataDir: e.COGO_DATA_DIR,
     logLevel: e.LOG_LEVEL,
     metricsPort: e.METRICS_PORT,
+    gatewayPort: e.GATEWAY_PORT,
+    embedding,
     maxFileBytes: e.COGO_MAX_FILE_BYTES,
     coverageMin: {
       params: e.KG_COVERAGE_PARAMS_MIN,

@@ -1,5 +1,5 @@
 /** core: configuration, errors, logging and ids shared by every subsystem. Depends on nothing of ours. */
-export { CONFIG_DEFAULTS, type CogoConfig, loadConfig } from './config.ts';
+export { CONFIG_DEFAULTS, type CogoConfig, EMBEDDING_PROVIDERS, loadConfig } from './config.ts';
 export { CogoError, ConfigError, errorMessage } from './errors.ts';
 export { sha256Hex, stableId } from './ids.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';

@@ -40,6 +40,16 @@ export {
   queryGraph,
 } from './queries.ts';
 export { formatIndexReport, type IndexReport, type ProgressEvent } from './report.ts';
-export { CONFIG_FILE_NAME, DEFAULT_SCOPE, loadScope, type Scope, ScopeConfigError } from './scope.ts';
+export { OBJECT_SELECT, type ObjectRow, rowToObject } from './rows.ts';
+export { type ScannedFile, type ScanResult, type SkippedPath, scanRepository } from './scan.ts';
+export {
+  CONFIG_FILE_NAME,
+  DEFAULT_SCOPE,
+  loadScope,
+  type Scope,
+  ScopeConfigError,
+  type ScopeMatcher,
+  scopeMatcher,
+} from './scope.ts';
 export { standardTags, TAG_ROLES, type TagSubject } from './tags.ts';
 export { CALL_OUTCOMES, type CallStats } from './ts/relations.ts';

@@ -1,0 +1,331 @@
+import ts from 'typescript';
+import { sha256Hex, stableId } from '../core/index.ts';
+import { type CboObject, standardTags } from '../kg/index.ts';
+import { codeTokenText } from './tokens.ts';
+
+/** A piece of a file that search indexes and returns: one symbol (or part of one), or one doc section. */
+export interface Chunk {
+  readonly id: string;
+  readonly objectId: string | null;
+  readonly path: string;
+  readonly language: string;
+  readonly kind: string;
+  readonly symbol: string | null;
+  readonly name: string | null;
+  readonly signature: string | null;
+  readonly startLine: number;
+  readonly endLine: number;
+  /** 0 for a whole symbol or section; 1..n for the parts of one that was too long. */
+  readonly part: number;
+  readonly content: string;
+  readonly contentHash: string;
+  readonly tags: readonly string[];
+  /** Texts for the weighted keyword vector: A names, B signature, C prose (stemmed), D code words. */
+  readonly keywords: { readonly a: string; readonly b: string; readonly c: string; readonly d: string };
+}
+
+export interface ChunkLimits {
+  readonly maxLines: number;
+  readonly maxChars: number;
+}
+
+export const DEFAULT_CHUNK_LIMITS: ChunkLimits = { maxLines: 80, maxChars: 4000 };
+
+interface Piece {
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly text: string;
+}
+
+function chunkId(path: string, key: string, part: number): string {
+  return stableId('chunk', path, key, String(part));
+}
+
+function tooLong(chars: number, lines: number, limits: ChunkLimits): boolean {
+  return lines > limits.maxLines || chars > limits.maxChars;
+}
+
+/**
+ * Splits lines [start, end] into pieces no longer than the limits, cutting only at the given
+ * boundary lines (statement starts) when there are any, else at blank lines, else anywhere.
+ */
+function splitLines(
+  lines: readonly string[],
+  start: number,
+  end: number,
+  boundaries: readonly number[],
+  limits: ChunkLimits,
+): Piece[] {
+  const cuts = new Set(boundaries.filter((b) => b > start && b <= end));
+  if (cuts.size === 0) for (let l = start + 1; l <= end; l++) if (lines[l - 2]?.trim() === '') cuts.add(l);
+  const pieces: Piece[] = [];
+  const emit = (from: number, to: number) =>
+    pieces.push({ startLine: from, endLine: to, text: lines.slice(from - 1, to).join('\n') });
+  const size = (from: number, to: number) =>
+    lines.slice(from - 1, to).reduce((n, line) => n + line.length + 1, 0);
+  let from = start;
+  let lastCut = start;
+  let chars = size(start, start);
+  for (let l = start + 1; l <= end; l++) {
+    chars += (lines[l - 1]?.length ?? 0) + 1;
+    if (cuts.has(l)) lastCut = l;
+    if (!tooLong(chars, l - from + 1, limits)) continue;
+    // Cut at the last statement boundary that fits; a single statement longer than the limit is cut
+    // at twice the limit so no chunk grows without bound.
+    if (lastCut > from) {
+      emit(from, lastCut - 1);
+      from = lastCut;
+      chars = size(from, l);
+    } else if (l - from + 1 > limits.maxLines * 2 || chars > limits.maxChars * 2) {
+      emit(from, l - 1);
+      from = l;
+      lastCut = l;
+      chars = size(l, l);
+    }
+  }
+  emit(from, end);
+  return pieces;
+}
+
+/** Start lines of the statements (or class members) directly inside the declaration spanning [start, end]. */
+function statementStarts(sf: ts.SourceFile, start: number, end: number): number[] {
+  const line = (pos: number) => sf.getLineAndCharacterOfPosition(pos).line + 1;
+  let found: ts.Node | undefined;
+  const visit = (node: ts.Node): void => {
+    if (found) return;
+    const s = line(node.getStart(sf));
+    const e = line(node.end);
+    if (s > end || e < start) return;
+    if (
+      s === start &&
+      e === end &&
+      (ts.isFunctionLike(node) || ts.isClassLike(node) || ts.isVariableStatement(node))
+    ) {
+      found = node;
+      return;
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  if (!found) return [];
+  let body: ts.Node | undefined = found;
+  if (ts.isVariableStatement(found)) body = found.declarationList.declarations[0]?.initializer;
+  while (body && (ts.isParenthesizedExpression(body) || ts.isAsExpression(body))) body = body.expression;
+  if (body && ts.isClassLike(body)) return body.members.map((m) => line(m.getStart(sf)));
+  const block =
+    body && ts.isFunctionLike(body) && 'body' in body ? (body.body as ts.Node | undefined) : undefined;
+  if (block && ts.isBlock(block)) return block.statements.map((s) => line(s.getStart(sf)));
+  return [];
+}
+
+function objectChunks(
+  o: CboObject,
+  lines: readonly string[],
+  sf: () => ts.SourceFile,
+  members: readonly CboObject[],
+  limits: ChunkLimits,
+): Chunk[] {
+  const start = o.start_line!;
+  const end = o.end_line!;
+  let text = lines.slice(start - 1, end).join('\n');
+  // A class chunk is its outline: members' bodies belong to their own chunks, one line each here.
+  if (o.kind === 'class' && members.length > 0) {
+    const kept: string[] = [];
+    for (let l = start; l <= end; l++) {
+      const member = members.find((m) => m.start_line! <= l && l <= m.end_line!);
+      if (!member || member.start_line === l) kept.push(lines[l - 1] ?? '');
+    }
+    text = kept.join('\n');
+  }
+  const base = {
+    objectId: o.id,
+    path: o.file_path!,
+    language: o.metadata.language,
+    kind: o.kind,
+    symbol: o.qualified_name,
+    name: o.name,
+    signature: o.signature,
+    tags: o.metadata.tags,
+  };
+  const keywords = (body: string) => ({
+    a: codeTokenText(`${o.qualified_name}`),
+    b: codeTokenText(o.signature),
+    c: o.doc ?? '',
+    d: codeTokenText(`${o.doc ?? ''}\n${body}`),
+  });
+  const pieces =
+    o.kind !== 'class' && tooLong(text.length, end - start + 1, limits)
+      ? splitLines(lines, start, end, statementStarts(sf(), start, end), limits)
+      : [{ startLine: start, endLine: end, text }];
+  return pieces.map((p, i) => {
+    const part = pieces.length === 1 ? 0 : i + 1;
+    // Every part of a long body repeats the signature, so each can be understood (and found) alone.
+    const content = part > 1 ? `${o.signature} …\n${p.text}` : p.text;
+    return {
+      ...base,
+      id: chunkId(base.path, o.id, part),
+      startLine: p.startLine,
+      endLine: p.endLine,
+      part,
+      content,
+      contentHash: sha256Hex(content),
+      keywords: keywords(content),
+    };
+  });
+}
+
+/** The module chunk: the file's doc, imports and top-level code that belongs to no declaration. */
+function moduleChunk(
+  m: CboObject,
+  lines: readonly string[],
+  declarations: readonly CboObject[],
+  limits: ChunkLimits,
+): Chunk | undefined {
+  const kept: string[] = [];
+  let last = 0;
+  for (let l = 1; l <= lines.length; l++) {
+    if (declarations.some((d) => d.start_line! <= l && l <= d.end_line!)) continue;
+    const line = lines[l - 1] ?? '';
+    if (line.trim() === '') continue;
+    if (kept.length >= limits.maxLines) break;
+    kept.push(line);
+    last = l;
+  }
+  const exports = (m.metadata.exports as string[] | undefined) ?? [];
+  if (kept.length === 0 && exports.length === 0) return undefined;
+  const content = [
+    `// module ${m.file_path}${exports.length > 0 ? ` exports ${exports.join(', ')}` : ''}`,
+    ...kept,
+  ].join('\n');
+  return {
+    id: chunkId(m.file_path!, m.id, 0),
+    objectId: m.id,
+    path: m.file_path!,
+    language: m.metadata.language,
+    kind: 'module',
+    symbol: m.qualified_name,
+    name: m.name,
+    signature: m.signature,
+    startLine: 1,
+    endLine: Math.max(1, last),
+    part: 0,
+    content,
+    contentHash: sha256Hex(content),
+    tags: m.metadata.tags,
+    keywords: {
+      a: codeTokenText(m.qualified_name),
+      b: codeTokenText(exports.join(' ')),
+      c: m.doc ?? '',
+      d: codeTokenText(content),
+    },
+  };
+}
+
+/**
+ * Cuts a code file into chunks along the knowledge graph's symbols: one per function, method,
+ * interface and type; a class as its outline; the module's own top-level code; long bodies split at
+ * statement boundaries with the signature repeated.
+ */
+export function chunkCode(
+  path: string,
+  text: string,
+  objects: readonly CboObject[],
+  limits: ChunkLimits = DEFAULT_CHUNK_LIMITS,
+): Chunk[] {
+  const lines = text.split('\n');
+  let parsed: ts.SourceFile | undefined;
+  const sf = () => (parsed ??= ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true));
+  const inFile = objects.filter((o) => o.file_path === path && o.start_line !== null && o.end_line !== null);
+  const module = inFile.find((o) => o.kind === 'module');
+  const declarations = inFile
+    .filter((o) => o.kind !== 'module')
+    .sort((a, b) => a.start_line! - b.start_line!);
+  const chunks: Chunk[] = [];
+  if (module) {
+    const topLevel = declarations.filter(
+      (d) =>
+        !declarations.some((o) => o !== d && o.start_line! <= d.start_line! && d.end_line! <= o.end_line!),
+    );
+    const m = moduleChunk(module, lines, topLevel, limits);
+    if (m) chunks.push(m);
+  }
+  for (const o of declarations) {
+    const members =
+      o.kind === 'class'
+        ? declarations.filter((d) => d !== o && d.start_line! >= o.start_line! && d.end_line! <= o.end_line!)
+        : [];
+    chunks.push(...objectChunks(o, lines, sf, members, limits));
+  }
+  return chunks;
+}
+
+const HEADING = /^(#{1,6})\s+(.+?)\s*#*\s*$/;
+const FENCE = /^\s*(```|~~~)/;
+
+/**
+ * Cuts a markdown document at its headings: one chunk per section, named by its heading path
+ * (`Guide > Install > From npm`); long sections split at blank lines.
+ */
+export function chunkMarkdown(
+  path: string,
+  text: string,
+  limits: ChunkLimits = DEFAULT_CHUNK_LIMITS,
+): Chunk[] {
+  const lines = text.split('\n');
+  const sections: Array<{ trail: string[]; start: number; end: number }> = [];
+  const trail: string[] = [];
+  let inFence = false;
+  let current = { trail: [] as string[], start: 1, end: 0 };
+  for (let l = 1; l <= lines.length; l++) {
+    const line = lines[l - 1] ?? '';
+    if (FENCE.test(line)) inFence = !inFence;
+    const heading = inFence ? null : HEADING.exec(line);
+    if (heading) {
+      if (current.end >= current.start) sections.push(current);
+      const level = heading[1]!.length;
+      trail.length = level - 1;
+      trail[level - 1] = heading[2]!;
+      current = { trail: trail.filter((t) => t !== undefined), start: l, end: l };
+    } else {
+      current.end = l;
+    }
+  }
+  if (current.end >= current.start) sections.push(current);
+  const seen = new Map<string, number>();
+  const chunks: Chunk[] = [];
+  for (const s of sections) {
+    const body = lines.slice(s.start - 1, s.end).join('\n');
+    if (body.trim() === '') continue;
+    const symbol = s.trail.join(' > ') || path;
+    const name = s.trail.at(-1) ?? path;
+    const occurrence = seen.get(symbol) ?? 0;
+    seen.set(symbol, occurrence + 1);
+    const key = `${symbol}#${occurrence}`;
+    const pieces = tooLong(body.length, s.end - s.start + 1, limits)
+      ? splitLines(lines, s.start, s.end, [], limits)
+      : [{ startLine: s.start, endLine: s.end, text: body }];
+    pieces.forEach((p, i) => {
+      const part = pieces.length === 1 ? 0 : i + 1;
+      const content = part > 1 ? `${symbol} …\n${p.text}` : p.text;
+      chunks.push({
+        id: chunkId(path, key, part),
+        objectId: null,
+        path,
+        language: 'md',
+        kind: 'doc',
+        symbol,
+        name,
+        signature: null,
+        startLine: p.startLine,
+        endLine: p.endLine,
+        part,
+        content,
+        contentHash: sha256Hex(content),
+        // Headings are prose: their words are keywords, not `name:` tags.
+        tags: standardTags({ language: 'md', kind: 'doc', path }),
+        keywords: { a: codeTokenText(symbol), b: '', c: content, d: codeTokenText(content) },
+      });
+    });
+  }
+  return chunks;
+}

@@ -1,0 +1,31 @@
+/**
+ * search: chunking along the knowledge graph's symbols and the docs' headings, keyword vectors with
+ * identifier splitting, embeddings behind the `Embedder` port, and hybrid retrieval with fusion.
+ */
+export { type Chunk, type ChunkLimits, chunkCode, chunkMarkdown, DEFAULT_CHUNK_LIMITS } from './chunker.ts';
+export { createEmbedder } from './create-embedder.ts';
+export type { Embedder } from './embedder.ts';
+export { EmbeddingError } from './errors.ts';
+export { formatSearchIndexReport, formatSearchResult } from './format.ts';
+export { DOC_INCLUDE, indexSearch, type SearchIndexOptions, type SearchIndexReport } from './indexer.ts';
+export { createLocalEmbedder, type LocalEmbedderOptions } from './local-embedder.ts';
+export {
+  createOpenAICompatibleEmbedder,
+  type OpenAICompatibleEmbedderOptions,
+} from './openai-compatible-embedder.ts';
+export {
+  DEFAULT_LANGUAGES,
+  DEFAULT_RRF_K,
+  DEFAULT_WEIGHTS,
+  FUSION_MODES,
+  type FusionMode,
+  type NameMatch,
+  type ScoreBreakdown,
+  type SearchHit,
+  type SearchOptions,
+  type SearchResult,
+  type SearchWeights,
+  searchCode,
+  type VectorPath,
+} from './retrieve.ts';
+export { codeTokens, splitIdentifier } from './tokens.ts';

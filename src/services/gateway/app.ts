@@ -1,0 +1,202 @@
+import { Hono, type MiddlewareHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { matchedRoutes } from 'hono/route';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { Counter, Histogram } from 'prom-client';
+import { z } from 'zod';
+import type { Logger } from '../../core/index.ts';
+import type { Db } from '../../db/index.ts';
+import { registry } from '../../metrics/index.ts';
+import { type Embedder, FUSION_MODES, searchCode } from '../../search/index.ts';
+
+/** What `createGatewayApp` serves from. */
+export interface GatewayAppOptions {
+  /** Searched by `/api/search/code` and probed by `/healthz`. */
+  readonly db: Db;
+  /** Enables vector retrieval in search; without one, keyword, name and graph signals only. */
+  readonly embedder?: Embedder;
+  /** Receives the details (stack, SQL) that responses leave out. */
+  readonly logger?: Logger;
+}
+
+/** The error codes the gateway itself produces; others come from the errors it catches (`DB_QUERY_FAILED`, ...). */
+export const GATEWAY_ERROR_CODES = ['INVALID_REQUEST', 'NOT_FOUND', 'DB_UNAVAILABLE', 'INTERNAL'] as const;
+/** One of `GATEWAY_ERROR_CODES`. */
+export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
+
+/** The body of every JSON response: the result, or an error with a stable `code` to branch on. */
+export type ApiResponse<T> =
+  | { readonly ok: true; readonly result: T }
+  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+
+// Messages for known codes; anything else gets a message naming only the code, never the error's own text
+// (a DbError's message carries the first line of its SQL).
+const SAFE_MESSAGES: Readonly<Record<string, string>> = {
+  DB_QUERY_FAILED: 'A database query failed.',
+  DB_UNAVAILABLE: 'The database is unavailable.',
+};
+const INTERNAL_MESSAGE = 'Internal server error.';
+// A code worth passing on looks like CogoError's (`DB_QUERY_FAILED`), not a SQLSTATE or free text.
+const CODE_PATTERN = /^[A-Z][A-Z0-9_]{1,63}$/;
+
+const MAX_LIST_ITEMS = 20;
+const commaList = (name: string) =>
+  z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v.length > 0),
+    )
+    .pipe(z.array(z.string().max(50)).min(1, `${name} needs at least one value`).max(MAX_LIST_ITEMS));
+
+/** `GET /api/search/code` query parameters. `tag` may repeat; every tag must be present on a hit. */
+export const SearchCodeQuerySchema = z.strictObject({
+  q: z.string().min(1).max(500),
+  lang: commaList('lang').optional(),
+  kind: commaList('kind').optional(),
+  path: z.string().min(1).max(500).optional(),
+  tag: z.array(z.string().min(1).max(100)).max(MAX_LIST_ITEMS).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(10),
+  fusion: z.enum(FUSION_MODES).default('rrf'),
+});
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      if (issue.code === 'unrecognized_keys') return `unknown parameter(s): ${issue.keys.join(', ')}`;
+      const name = issue.path.length > 0 ? String(issue.path[0]) : 'query';
+      return `${name}: ${issue.message}`;
+    })
+    .join('; ');
+}
+
+function fail(code: string, message: string): ApiResponse<never> {
+  return { ok: false, error: { code, message } };
+}
+
+function knownCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  const code = error.code;
+  return typeof code === 'string' && CODE_PATTERN.test(code) ? code : undefined;
+}
+
+interface HttpMetrics {
+  readonly requests: Counter<'route' | 'method' | 'status'>;
+  readonly duration: Histogram<'route' | 'method'>;
+}
+
+// The registry is process-wide and rejects a second metric of one name: reuse what is registered.
+function httpMetrics(): HttpMetrics {
+  const requests =
+    (registry.getSingleMetric('cogo_http_requests_total') as
+      | Counter<'route' | 'method' | 'status'>
+      | undefined) ??
+    new Counter({
+      name: 'cogo_http_requests_total',
+      help: 'HTTP requests served, by route pattern, method and status.',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers: [registry],
+    });
+  const duration =
+    (registry.getSingleMetric('cogo_http_request_duration_seconds') as
+      | Histogram<'route' | 'method'>
+      | undefined) ??
+    new Histogram({
+      name: 'cogo_http_request_duration_seconds',
+      help: 'HTTP request duration in seconds, by route pattern and method.',
+      labelNames: ['route', 'method'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+  return { requests, duration };
+}
+
+/**
+ * The gateway's HTTP API as a Hono app: `GET /api/search/code`, `GET /healthz` and `GET /metrics`.
+ * Every JSON response is `{ ok: true, result }` or `{ ok: false, error: { code, message } }`: 400
+ * `INVALID_REQUEST` for a bad query string, 404 `NOT_FOUND`, 503 `DB_UNAVAILABLE` from `/healthz`, and
+ * 500 with the thrown error's `code` (or `INTERNAL`) for failures, whose details go to `logger` only.
+ * Requests are counted in `cogo_http_requests_total` and `cogo_http_request_duration_seconds`.
+ *
+ * @example
+ * const app = createGatewayApp({ db, embedder: createLocalEmbedder(), logger });
+ * const res = await app.request('/api/search/code?q=loadConfig&kind=function&limit=5');
+ */
+export function createGatewayApp(options: GatewayAppOptions): Hono {
+  const { db, embedder, logger } = options;
+  const metrics = httpMetrics();
+  const app = new Hono();
+
+  const track: MiddlewareHandler = async (c, next) => {
+    const t0 = performance.now();
+    await next();
+    // The route pattern, not the URL, keeps label cardinality bounded; when this middleware is the
+    // last match, no route did (a 404).
+    const last = matchedRoutes(c).at(-1);
+    const route = last && last.handler !== track ? last.path : 'unmatched';
+    const method = c.req.method;
+    metrics.requests.inc({ route, method, status: String(c.res.status) });
+    metrics.duration.observe({ route, method }, (performance.now() - t0) / 1000);
+  };
+  app.use('*', track);
+
+  app.get('/healthz', async (c) => {
+    try {
+      await db.query('select 1');
+    } catch (error) {
+      logger?.warn({ err: error }, 'health check: database query failed');
+      return c.json(fail('DB_UNAVAILABLE', SAFE_MESSAGES.DB_UNAVAILABLE!), 503);
+    }
+    return c.json({ ok: true, result: { status: 'ok' } } as const);
+  });
+
+  app.get('/metrics', async (c) => {
+    const text = await registry.metrics();
+    return c.body(text, 200, { 'content-type': registry.contentType });
+  });
+
+  app.get('/api/search/code', async (c) => {
+    const queries = c.req.queries();
+    const input = Object.fromEntries(
+      Object.entries(queries).map(([key, values]) => [
+        key,
+        key === 'tag' || values.length > 1 ? values : values[0],
+      ]),
+    );
+    const parsed = SearchCodeQuerySchema.safeParse(input);
+    if (!parsed.success) return c.json(fail('INVALID_REQUEST', describeIssues(parsed.error)), 400);
+    const p = parsed.data;
+    const result = await searchCode(db, p.q, {
+      limit: p.limit,
+      fusion: p.fusion,
+      ...(p.lang ? { languages: p.lang } : {}),
+      ...(p.kind ? { kinds: p.kind } : {}),
+      ...(p.path ? { path: p.path } : {}),
+      ...(p.tag ? { tags: p.tag } : {}),
+      ...(embedder ? { embedder } : {}),
+    });
+    return c.json({ ok: true, result });
+  });
+
+  app.notFound((c) => c.json(fail('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), 404));
+
+  app.onError((error, c) => {
+    if (error instanceof HTTPException && error.status < 500) {
+      return c.json(
+        fail('INVALID_REQUEST', error.message || 'Bad request.'),
+        error.status as ContentfulStatusCode,
+      );
+    }
+    const code = knownCode(error);
+    logger?.error(
+      { err: error, method: c.req.method, path: c.req.path, code: code ?? 'INTERNAL' },
+      'request failed',
+    );
+    if (code) return c.json(fail(code, SAFE_MESSAGES[code] ?? `The request failed (${code}).`), 500);
+    return c.json(fail('INTERNAL', INTERNAL_MESSAGE), 500);
+  });
+
+  return app;
+}

@@ -1,0 +1,10 @@
+/** gateway: the HTTP API role (`cogo gateway`). Wiring only: routes call the subsystems' faces. */
+export {
+  type ApiResponse,
+  createGatewayApp,
+  GATEWAY_ERROR_CODES,
+  type GatewayAppOptions,
+  type GatewayErrorCode,
+  SearchCodeQuerySchema,
+} from './app.ts';
+export { type RunningGateway, type StartGatewayOptions, startGateway } from './server.ts';
