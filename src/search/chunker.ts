@@ -71,12 +71,12 @@ function splitLines(
     if (cuts.has(l)) lastCut = l;
     if (!tooLong(chars, l - from + 1, limits)) continue;
     // Cut at the last statement boundary that fits; a single statement longer than the limit is cut
-    // at twice the limit so no chunk grows without bound.
+    // at twice the limit (text with no boundaries at all, at the limit) so no chunk grows unbounded.
     if (lastCut > from) {
       emit(from, lastCut - 1);
       from = lastCut;
       chars = size(from, l);
-    } else if (l - from + 1 > limits.maxLines * 2 || chars > limits.maxChars * 2) {
+    } else if (cuts.size === 0 || l - from + 1 > limits.maxLines * 2 || chars > limits.maxChars * 2) {
       emit(from, l - 1);
       from = l;
       lastCut = l;
@@ -294,8 +294,11 @@ export function chunkMarkdown(
   const seen = new Map<string, number>();
   const chunks: Chunk[] = [];
   for (const s of sections) {
+    while (s.end > s.start && (lines[s.end - 1] ?? '').trim() === '') s.end--;
     const body = lines.slice(s.start - 1, s.end).join('\n');
-    if (body.trim() === '') continue;
+    // A heading straight followed by its first subheading says nothing of its own.
+    const ownText = lines.slice(s.start - 1 + (s.trail.length > 0 ? 1 : 0), s.end).join('\n');
+    if (ownText.trim() === '') continue;
     const symbol = s.trail.join(' > ') || path;
     const name = s.trail.at(-1) ?? path;
     const occurrence = seen.get(symbol) ?? 0;

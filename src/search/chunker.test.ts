@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { CboObject } from '../kg/index.ts';
+import { chunkCode, chunkMarkdown } from './chunker.ts';
+
+function object(kind: string, name: string, start: number, end: number, signature = name): CboObject {
+  return {
+    id: `${kind}-${name}`.padEnd(32, '0').slice(0, 32),
+    kind,
+    name,
+    qualified_name: name,
+    file_path: 'src/a.ts',
+    signature,
+    start_line: start,
+    end_line: end,
+    params_json: [],
+    returns_json: null,
+    fields_json: [],
+    doc: null,
+    metadata: { language: 'ts', exported: true, tags: ['lang:ts', `kind:${kind}`] },
+  };
+}
+
+describe('chunkMarkdown', () => {
+  it('cuts at headings outside code fences, names sections by heading path, and trims blank tails', () => {
+    const text = [
+      '# Guide',
+      '',
+      'Intro.',
+      '',
+      '## Install',
+      '',
+      '```sh',
+      '# not a heading',
+      'npm ci',
+      '```',
+      '',
+      '## Install',
+      'Again.',
+      '',
+      '',
+    ].join('\n');
+    const chunks = chunkMarkdown('docs/guide.md', text);
+    expect(chunks.map((c) => [c.symbol, c.startLine, c.endLine])).toEqual([
+      ['Guide', 1, 3],
+      ['Guide > Install', 5, 10],
+      ['Guide > Install', 12, 13],
+    ]);
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(3);
+    expect(chunks[0]?.tags).toEqual(['lang:md', 'kind:doc', 'role:doc', 'path:docs']);
+  });
+
+  it('splits a long section at blank lines and repeats the heading path', () => {
+    const paragraphs = Array.from(
+      { length: 40 },
+      (_, i) => `Paragraph ${i} line one.\nParagraph ${i} line two.\n`,
+    );
+    const chunks = chunkMarkdown('a.md', `# Long\n\n${paragraphs.join('\n')}`, {
+      maxLines: 30,
+      maxChars: 10_000,
+    });
+    expect(chunks.length).toBeGreaterThan(3);
+    expect(chunks.every((c) => c.endLine - c.startLine + 1 <= 30)).toBe(true);
+    expect(chunks[1]?.content.startsWith('Long …\n')).toBe(true);
+  });
+});
+
+describe('chunkCode', () => {
+  it('gives each symbol its chunk, a class its outline, and splits a long body at statements', () => {
+    const body = Array.from({ length: 30 }, (_, i) => `  const v${i} = ${i};`);
+    const text = [
+      'import { x } from "./x";',
+      'export class Box {',
+      '  size = 1;',
+      '  grow(): void {',
+      '    this.size++;',
+      '  }',
+      '}',
+      'export function long(): number {',
+      ...body,
+      '  return 0;',
+      '}',
+    ].join('\n');
+    const objects = [
+      { ...object('module', 'a.ts', 1, 41), kind: 'module', qualified_name: 'src/a.ts' },
+      object('class', 'Box', 2, 7),
+      object('method', 'Box.grow', 4, 6, 'grow(): void'),
+      object('function', 'long', 8, 40, 'export function long(): number'),
+    ];
+    const chunks = chunkCode('src/a.ts', text, objects, { maxLines: 12, maxChars: 10_000 });
+    const box = chunks.find((c) => c.symbol === 'Box')!;
+    expect(box.content).toBe('export class Box {\n  size = 1;\n  grow(): void {\n}');
+    expect(chunks.find((c) => c.symbol === 'Box.grow')?.content).toContain('this.size++');
+    const parts = chunks.filter((c) => c.symbol === 'long');
+    expect(parts.length).toBeGreaterThan(2);
+    expect(parts.map((p) => p.part)).toEqual(parts.map((_, i) => i + 1));
+    expect(parts[1]?.content.startsWith('export function long(): number …\n  const v')).toBe(true);
+    expect(parts.every((p) => p.endLine - p.startLine + 1 <= 12)).toBe(true);
+    expect(chunks.find((c) => c.kind === 'module')?.content).toContain('import { x } from "./x";');
+  });
+});
