@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/core/index.ts';
@@ -98,6 +99,47 @@ describe('GET /api/search/code', () => {
     if (body.ok) return;
     expect(body.error.code).toBe('INVALID_REQUEST');
     expect(body.error.message).toContain(param);
+  });
+});
+
+describe('docs/specs/SEARCH_V1.md', () => {
+  it('shows a response of the shape the endpoint returns, with the same first hit', async () => {
+    const doc = readFileSync(new URL('../docs/specs/SEARCH_V1.md', import.meta.url), 'utf8');
+    const block = /<!-- example: search-response -->\s*```json\n([\s\S]*?)\n```/.exec(doc);
+    expect(block).not.toBeNull();
+    const example = JSON.parse(block![1]!) as {
+      result: { query: string; hits: Array<Record<string, unknown>> };
+    };
+    const res = await app.request(`/api/search/code?q=${example.result.query}&limit=1`);
+    const live = (await res.json()) as typeof example;
+    const shape = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.length > 0 && typeof v[0] === 'object'
+          ? [shape(v[0])]
+          : 'array'
+        : v !== null && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .map(([k, x]) => [k, shape(x)])
+                .sort(([a], [b]) => (a < b ? -1 : 1)),
+            )
+          : typeof v;
+    expect(shape(live)).toEqual(shape(example));
+    const stable = [
+      'id',
+      'objectId',
+      'path',
+      'startLine',
+      'endLine',
+      'kind',
+      'symbol',
+      'signature',
+      'tags',
+      'snippet',
+    ];
+    const pick = (h: Record<string, unknown> | undefined) =>
+      Object.fromEntries(stable.map((k) => [k, h?.[k]]));
+    expect(pick(live.result.hits[0])).toEqual(pick(example.result.hits[0]));
   });
 });
 
