@@ -120,7 +120,7 @@ describe('docs/specs/SEARCH_V1.md', () => {
         : v !== null && typeof v === 'object'
           ? Object.fromEntries(
               Object.entries(v)
-                .map(([k, x]) => [k, shape(x)])
+                .map(([k, x]): [string, unknown] => [k, shape(x)])
                 .sort(([a], [b]) => (a < b ? -1 : 1)),
             )
           : typeof v;
