@@ -1,4 +1,5 @@
 import picomatch from 'picomatch';
+import { identifierParts } from '../core/index.ts';
 
 /**
  * The `metadata.tags` standard (docs/specs/TAGS_V1.md), one function for graph objects and search
@@ -30,12 +31,7 @@ const isTestPath = picomatch(
 );
 
 function nameParts(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .split(/[^A-Za-z0-9]+/)
-    .map((p) => p.toLowerCase())
-    .filter((p) => p.length > 1);
+  return identifierParts(name).filter((p) => p.length > 1);
 }
 
 /** Tags in a fixed order: lang, kind, role, flags, path segments, name parts (deduplicated). */

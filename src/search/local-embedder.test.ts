@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLocalEmbedder, identifierParts, stemWord } from './local-embedder.ts';
+import { identifierParts } from '../core/index.ts';
+import { createLocalEmbedder, stemWord } from './local-embedder.ts';
 
 const embedder = createLocalEmbedder();
 

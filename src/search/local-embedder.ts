@@ -20,6 +20,7 @@
  * The model name carries a version: change anything here that changes vectors, bump it, and
  * stored vectors are re-embedded.
  */
+import { identifierParts } from '../core/index.ts';
 import type { Embedder } from './embedder.ts';
 import { EmbeddingError } from './errors.ts';
 
@@ -50,7 +51,6 @@ const END_MARK = 2;
 
 const WORD_RUN = /[\p{L}\p{N}\p{M}_$]+/gu;
 // Acronyms (`HTTPServer` -> `HTTP`, `Server`), capitalized and lower words, digit runs, caseless scripts.
-const SUB_TOKEN = /\p{Lu}+(?!\p{Ll})|\p{Lu}?\p{Ll}+|\p{N}+|[\p{Lo}\p{Lt}\p{Lm}\p{M}]+/gu;
 const DIGITS = /^\p{N}+$/u;
 const VOWEL = /[aeiouy]/;
 
@@ -185,11 +185,6 @@ export function createLocalEmbedder(options: LocalEmbedderOptions = {}): Embedde
       return texts.map((text) => embedText(text, dimension));
     },
   };
-}
-
-/** Lowercased sub-tokens of an identifier or word: `parseHTTPHeader_v2` -> `parse`, `http`, `header`, `v`, `2`. */
-export function identifierParts(identifier: string): string[] {
-  return Array.from(identifier.matchAll(SUB_TOKEN), (m) => m[0].toLowerCase());
 }
 
 /**

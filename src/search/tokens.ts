@@ -1,3 +1,5 @@
+import { identifierParts } from '../core/index.ts';
+
 /**
  * Words of code: identifiers split at camelCase, PascalCase, snake_case, kebab-case and digits,
  * lowercased, next to the identifier itself, so `parseConfigFile` is found by "parse", "config",
@@ -7,16 +9,7 @@
 const WORD = /[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+/g;
 
 /** Parts of one identifier: `parseHTTPResponse2` -> parse, http, response, 2. */
-export function splitIdentifier(identifier: string): string[] {
-  return identifier
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .replace(/([A-Za-z])([0-9])/g, '$1 $2')
-    .replace(/([0-9])([A-Za-z])/g, '$1 $2')
-    .split(/[\s_$-]+/)
-    .map((p) => p.toLowerCase())
-    .filter((p) => p.length > 0);
-}
+export const splitIdentifier = identifierParts;
 
 /** Every word of a text, with each identifier followed by its parts when it has several. */
 export function codeTokens(text: string): string[] {
