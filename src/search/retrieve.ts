@@ -159,13 +159,21 @@ async function vectorCandidates(
   const model = modelLiteral(embedder.model);
   if (storage === 'vector') {
     const dim = Math.floor(embedder.dimension);
-    const { rows } = await db.query<Ranked>(
-      `select c.id, 1 - (e.embedding::vector(${dim}) <=> $1::vector(${dim})) as score
-         from cbo_embeddings e join search_chunks c on c.id = e.owner_id
-        where e.model = ${model} and ${f.sql}
-        order by e.embedding::vector(${dim}) <=> $1::vector(${dim}) limit $2`,
-      [`[${vector.join(',')}]`, CANDIDATES, ...f.params],
-    );
+    // HNSW returns at most ef_search rows (40 by default): ask for as many as the candidates wanted,
+    // and let pgvector keep scanning when filters drop rows (iterative scans, pgvector >= 0.8).
+    const rows = await db.transaction(async (tx) => {
+      await tx.exec(
+        `set local hnsw.ef_search = ${CANDIDATES * 2}; set local hnsw.iterative_scan = relaxed_order`,
+      );
+      const result = await tx.query<Ranked>(
+        `select c.id, 1 - (e.embedding::vector(${dim}) <=> $1::vector(${dim})) as score
+           from cbo_embeddings e join search_chunks c on c.id = e.owner_id
+          where e.model = ${model} and ${f.sql}
+          order by e.embedding::vector(${dim}) <=> $1::vector(${dim}) limit $2`,
+        [`[${vector.join(',')}]`, CANDIDATES, ...f.params],
+      );
+      return result.rows;
+    });
     const { rows: index } = await db.query('select 1 from pg_indexes where indexname = $1', [
       vectorIndexName(embedder.model, dim),
     ]);
