@@ -171,6 +171,11 @@ describe('gateway routes', () => {
     expect(text).toMatch(
       /cogo_http_request_duration_seconds_count\{route="\/api\/search\/code",method="GET"\} \d+/,
     );
+    // The search subsystem's own metrics, from the queries above and the index run in beforeAll.
+    expect(text).toMatch(
+      /cogo_search_query_duration_seconds_count\{fusion="rrf",vector_path="pgvector-hnsw"\} [1-9]\d*/,
+    );
+    expect(text).toMatch(/cogo_search_chunks_embedded_total\{model="cogo-local-hash-v1-384"\} [1-9]\d*/);
   });
 });
 

@@ -12,6 +12,7 @@ import {
 } from '../kg/index.ts';
 import { type Chunk, chunkCode, chunkMarkdown } from './chunker.ts';
 import type { Embedder } from './embedder.ts';
+import { recordSearchIndex } from './metrics.ts';
 import * as store from './store.ts';
 
 /** Documentation indexed beside the code. */
@@ -118,7 +119,7 @@ export async function indexSearch(db: Db, options: SearchIndexOptions): Promise<
 
   const embeddings = await embedPending(db, options);
   const { rows: total } = await db.query<{ n: number }>('select count(*)::int as n from search_chunks');
-  return {
+  const report: SearchIndexReport = {
     durationMs: Math.round(performance.now() - t0),
     files: {
       chunked,
@@ -129,6 +130,8 @@ export async function indexSearch(db: Db, options: SearchIndexOptions): Promise<
     chunks: { written, total: total[0]?.n ?? 0 },
     embeddings,
   };
+  recordSearchIndex(report);
+  return report;
 }
 
 async function embedPending(db: Db, options: SearchIndexOptions): Promise<SearchIndexReport['embeddings']> {

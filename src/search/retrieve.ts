@@ -1,6 +1,7 @@
 import picomatch from 'picomatch';
 import { type Db, vectorStorage } from '../db/index.ts';
 import type { Embedder } from './embedder.ts';
+import { recordSearch } from './metrics.ts';
 import { modelLiteral, vectorIndexName } from './store.ts';
 import { codeTokens } from './tokens.ts';
 
@@ -301,7 +302,7 @@ export async function searchCode(db: Db, query: string, options: SearchOptions =
   const tier = (h: SearchHit) =>
     h.scores.name?.match === 'exact' ? 0 : h.scores.name?.match === 'prefix' ? 1 : 2;
   hits.sort((a, b) => tier(a) - tier(b) || b.score - a.score || (a.id < b.id ? -1 : 1));
-  return {
+  const result: SearchResult = {
     query,
     hits: hits.slice(0, options.limit ?? 10),
     vectorPath: vector.path,
@@ -309,4 +310,6 @@ export async function searchCode(db: Db, query: string, options: SearchOptions =
     fusion,
     tookMs: Math.round((performance.now() - t0) * 10) / 10,
   };
+  recordSearch(result);
+  return result;
 }
