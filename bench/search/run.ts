@@ -1,0 +1,780 @@
+/**
+ * Search benchmark (issue 3): retrieval quality, latency at scale and indexing throughput.
+ *
+ *   npm run bench:search      (installs bench/search's own dependencies, then runs this file)
+ *   node bench/search/run.ts  (when bench/search/node_modules is already installed)
+ *
+ * Quality: rxjs's documented declarations; each one's first doc sentence is a query whose answer is
+ * the declaration. The sources are copied to bench/.work/search/ with every doc comment blanked out,
+ * indexed by cogo (indexRepository + indexSearch, local embedder) and searched in several modes, and
+ * compared with ripgrep and BM25 over whole files on the same copy. Latency: searchCode at 10k and
+ * 100k chunks (synthetic replicas of the package, see synthetic.ts) on PGlite and on the Postgres
+ * server. Throughput: indexSearch on the package, and the local embedder alone.
+ * Writes bench/search/results.json and prints the markdown tables for BENCHMARKS.md.
+ *
+ * Requires ripgrep (`apt-get install ripgrep`). Settings (environment): BENCH_PG_URL (default
+ * postgres://postgres@127.0.0.1:5432; server parts are skipped, with a note, when it is not reachable),
+ * BENCH_LATENCY_QUERIES (default 300), BENCH_LATENCY_BUDGET_S (seconds of measured queries per
+ * configuration, default 40), BENCH_SIZES (chunk counts, default 10000,100000), BENCH_REVISION (default `git rev-parse --short HEAD`).
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import {
+  createPgliteDb,
+  createPostgresDb,
+  type Db,
+  DEFAULT_MIGRATIONS_DIR,
+  loadMigrations,
+  migrate,
+} from '../../src/db/index.ts';
+import { indexRepository } from '../../src/kg/index.ts';
+import { chunkCode, createLocalEmbedder, type Embedder, indexSearch } from '../../src/search/index.ts';
+import {
+  Bm25,
+  fileDocuments,
+  identifierTokens,
+  plainTokens,
+  requireRipgrep,
+  ripgrepRank,
+} from './baselines.ts';
+import { buildDataset, type Dataset, listFiles } from './dataset.ts';
+import {
+  type Backend,
+  buildVectorIndex,
+  dropVectorIndex,
+  type GrowTimings,
+  grow,
+  type LatencyRun,
+  latencyQueries,
+  measureLatency,
+} from './latency.ts';
+import {
+  type ChunkText,
+  COGO_MODES,
+  type CogoMode,
+  type CogoQuality,
+  evaluateChunks,
+  evaluateCogo,
+  evaluateFiles,
+  loadChunkTexts,
+  type Metrics,
+  MODE_LABELS,
+  metrics,
+} from './quality.ts';
+import { declaredNames, embeddingText, loadSources } from './synthetic.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, '../..');
+const WORK = join(REPO, 'bench', '.work', 'search');
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const LATENCY_QUERIES = Number(process.env.BENCH_LATENCY_QUERIES ?? 300);
+const LATENCY_BUDGET_S = Number(process.env.BENCH_LATENCY_BUDGET_S ?? 40);
+const WARMUP = 20;
+const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+// The HNSW build after the bulk load: pgvector builds in memory when the graph fits in
+// maintenance_work_mem (64 MB by default in PGlite), about 3x faster at 100k chunks than spilling.
+const PGLITE_MAINTENANCE_WORK_MEM = '1GB';
+const MAX_FILE_BYTES = 1_000_000;
+const requireHere = createRequire(join(HERE, 'package.json'));
+const PKG_DIR = dirname(requireHere.resolve('rxjs/package.json'));
+
+function log(message: string): void {
+  process.stderr.write(`[bench:search] ${message}\n`);
+}
+
+function revision(): string {
+  if (process.env.BENCH_REVISION) return process.env.BENCH_REVISION;
+  const git = (args: string[]) => spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
+  const head = git(['rev-parse', '--short', 'HEAD']);
+  if (head.status !== 0) return 'unknown';
+  const dirty = git(['status', '--porcelain', '--', 'src', 'supabase']).stdout.trim() !== '';
+  return `${head.stdout.trim()}${dirty ? ' + uncommitted changes in src/ or supabase/' : ''}`;
+}
+
+const versionOf = (packageJson: string): string =>
+  (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
+const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function connectAdmin(): Promise<pg.Client | { skipped: string }> {
+  const admin = new pg.Client({ connectionString: `${PG_URL}/postgres`, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+    return admin;
+  } catch (error) {
+    await admin.end().catch(() => undefined);
+    return { skipped: `Postgres at ${PG_URL} not reachable: ${(error as Error).message}` };
+  }
+}
+
+/** A fresh `cogo_bench_<random>` database on the server; `drop` removes it. */
+async function serverDb(admin: pg.Client): Promise<{ db: Db; drop: () => Promise<void> }> {
+  const name = `cogo_bench_${randomBytes(6).toString('hex')}`;
+  await admin.query(`create database ${name}`);
+  const db = await createPostgresDb({ connectionString: `${PG_URL}/${name}` });
+  return {
+    db,
+    drop: async () => {
+      await db.close().catch(() => undefined);
+      await admin.query(`drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
+async function migrated(db: Db): Promise<Db> {
+  const m = await migrate(db, loadMigrations(DEFAULT_MIGRATIONS_DIR));
+  if (!m.ok) throw new Error(`migration failed: ${JSON.stringify(m.results)}`);
+  return db;
+}
+
+interface IndexTimes {
+  readonly indexRepositoryMs: number;
+  readonly indexSearchMs: number;
+  readonly chunks: number;
+  readonly embedded: number;
+  readonly storage: string;
+  readonly chunksPerS: number;
+}
+
+async function indexBoth(db: Db, root: string, embedder: Embedder): Promise<IndexTimes> {
+  let t0 = performance.now();
+  await indexRepository(db, { root, maxFileBytes: MAX_FILE_BYTES, full: true });
+  const indexRepositoryMs = Math.round(performance.now() - t0);
+  t0 = performance.now();
+  const r = await indexSearch(db, { root, embedder, maxFileBytes: MAX_FILE_BYTES });
+  const indexSearchMs = Math.round(performance.now() - t0);
+  if (r.embeddings.error) throw new Error(`indexSearch: ${r.embeddings.error}`);
+  return {
+    indexRepositoryMs,
+    indexSearchMs,
+    chunks: r.chunks.total,
+    embedded: r.embeddings.embedded,
+    storage: r.embeddings.storage,
+    chunksPerS: Math.round(r.chunks.total / (indexSearchMs / 1000)),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface QualityResults {
+  readonly cogo: Record<string, CogoQuality | { skipped: string }>;
+  readonly baselines: Record<string, Metrics>;
+  readonly baselineRanks: Record<string, Array<number | null>>;
+  /** Diagnostic: BM25 over cogo's chunks, symbol level. */
+  readonly chunkBm25: Metrics;
+  readonly chunkBm25Ranks: Array<number | null>;
+  readonly expectedFileChunks: { readonly median: number; readonly max: number };
+  readonly files: number;
+  readonly indexing: Record<string, IndexTimes | { skipped: string }>;
+}
+
+async function quality(
+  data: Dataset,
+  strippedRoot: string,
+  embedder: Embedder,
+  admin: pg.Client | { skipped: string },
+): Promise<QualityResults> {
+  const cogo: QualityResults['cogo'] = {};
+  const indexing: QualityResults['indexing'] = {};
+  log('quality: PGlite (in memory), index the stripped copy');
+  const lite = await migrated(await createPgliteDb());
+  indexing.pglite = await indexBoth(lite, strippedRoot, embedder);
+  log(`quality: PGlite, ${data.queries.length} queries x ${COGO_MODES.length} modes`);
+  cogo.pglite = await evaluateCogo(lite, data.queries, embedder);
+  const chunks: ChunkText[] = await loadChunkTexts(lite);
+  await lite.close();
+  if ('skipped' in admin) {
+    cogo.postgres = admin;
+    indexing.postgres = admin;
+  } else {
+    log('quality: Postgres server, index the stripped copy');
+    const s = await serverDb(admin);
+    try {
+      await migrated(s.db);
+      indexing.postgres = await indexBoth(s.db, strippedRoot, embedder);
+      log(`quality: Postgres server, ${data.queries.length} queries x ${COGO_MODES.length} modes`);
+      cogo.postgres = await evaluateCogo(s.db, data.queries, embedder);
+    } finally {
+      await s.drop();
+    }
+  }
+  log('quality: baselines (ripgrep, BM25)');
+  const files = listFiles(join(strippedRoot, 'src'), (n) => n.endsWith('.ts')).map((p) =>
+    relative(strippedRoot, p),
+  );
+  const documents = fileDocuments(strippedRoot, files);
+  const bm25Plain = new Bm25(documents, plainTokens);
+  const bm25Ident = new Bm25(documents, identifierTokens);
+  // Diagnostic, symbol level: BM25 over cogo's own chunks (the text cogo ranks with ts_rank).
+  const bm25Chunks = new Bm25(
+    chunks.map((c) => ({ key: c.id, text: `${c.symbol ?? ''}\n${c.signature ?? ''}\n${c.content}` })),
+    identifierTokens,
+  );
+  const baselineRanks = {
+    ripgrep: evaluateFiles(data.queries, (q) => ripgrepRank(strippedRoot, q)),
+    bm25: evaluateFiles(data.queries, (q) => bm25Plain.rank(q)),
+    bm25Identifiers: evaluateFiles(data.queries, (q) => bm25Ident.rank(q)),
+  };
+  const baselines = Object.fromEntries(Object.entries(baselineRanks).map(([k, r]) => [k, metrics(r)]));
+  const chunkBm25Ranks = evaluateChunks(data.queries, chunks, (q) => bm25Chunks.rank(q));
+  // How much easier the file level is: chunks in each query's expected file.
+  const perFile = data.queries
+    .map((query) => chunks.filter((c) => c.path === query.file).length)
+    .sort((a, b) => a - b);
+  return {
+    cogo,
+    baselines,
+    baselineRanks,
+    chunkBm25: metrics(chunkBm25Ranks),
+    chunkBm25Ranks,
+    indexing,
+    expectedFileChunks: { median: perFile[Math.floor(perFile.length / 2)]!, max: perFile.at(-1)! },
+    files: files.length,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Throughput {
+  readonly indexing: Record<string, IndexTimes | { skipped: string }>;
+  readonly chunkingAlone: { readonly chunks: number; readonly ms: number; readonly chunksPerS: number };
+  readonly embedderAlone: {
+    readonly chunks: number;
+    readonly chars: number;
+    readonly ms: number;
+    readonly chunksPerS: number;
+    readonly runs: number[];
+  };
+}
+
+/** chunkCode over every file, and the local embedder over every chunk's text: medians of 3 runs. */
+async function cpuThroughput(db: Db, root: string, embedder: Embedder) {
+  const sources = await loadSources(db, root);
+  const chunkRuns: number[] = [];
+  let chunks: ReturnType<typeof chunkCode> = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    chunks = sources.flatMap((f) => chunkCode(f.path, f.text, f.objects));
+    chunkRuns.push(performance.now() - t0);
+  }
+  const texts = chunks.map(embeddingText);
+  const embedRuns: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    for (let j = 0; j < texts.length; j += 64) await embedder.embed(texts.slice(j, j + 64));
+    embedRuns.push(performance.now() - t0);
+  }
+  const chunkMs = median(chunkRuns);
+  const embedMs = median(embedRuns);
+  return {
+    sources,
+    chunkingAlone: {
+      chunks: chunks.length,
+      ms: Math.round(chunkMs),
+      chunksPerS: Math.round(chunks.length / (chunkMs / 1000)),
+    },
+    embedderAlone: {
+      chunks: texts.length,
+      chars: texts.reduce((n, t) => n + t.length, 0),
+      ms: Math.round(embedMs),
+      chunksPerS: Math.round(texts.length / (embedMs / 1000)),
+      runs: embedRuns.map((x) => Math.round(x)),
+    },
+  };
+}
+
+interface LatencyResults {
+  readonly queries: { readonly total: number; readonly byType: Record<string, number> };
+  readonly growth: Array<GrowTimings & { readonly hnswBuildMs: number | null }>;
+  readonly runs: LatencyRun[];
+  readonly skipped?: string;
+}
+
+async function throughputAndLatency(
+  data: Dataset,
+  originalRoot: string,
+  embedder: Embedder,
+  admin: pg.Client | { skipped: string },
+): Promise<{ throughput: Throughput; latency: LatencyResults }> {
+  const dataDir = join(WORK, 'pglite-latency');
+  rmSync(dataDir, { recursive: true, force: true });
+  const lite = await migrated(await createPgliteDb({ dataDir }));
+  const server = 'skipped' in admin ? null : await serverDb(admin);
+  try {
+    if (server) await migrated(server.db);
+    const indexing: Throughput['indexing'] = {};
+    log('throughput: indexSearch on the package (PGlite, data dir on disk)');
+    indexing.pglite = await indexBoth(lite, originalRoot, embedder);
+    if (server) {
+      log('throughput: indexSearch on the package (Postgres server)');
+      indexing.postgres = await indexBoth(server.db, originalRoot, embedder);
+    } else indexing.postgres = admin as { skipped: string };
+    log('throughput: chunking and the local embedder alone');
+    const cpu = await cpuThroughput(lite, originalRoot, embedder);
+    const throughput: Throughput = {
+      indexing,
+      chunkingAlone: cpu.chunkingAlone,
+      embedderAlone: cpu.embedderAlone,
+    };
+
+    const backends: Backend[] = [{ key: 'pglite', db: lite, storage: 'vector' }];
+    if (server) backends.push({ key: 'postgres', db: server.db, storage: 'real[]' });
+    const names = declaredNames(cpu.sources);
+    const { rows } = await lite.query<{ n: number }>('select count(*)::int as n from search_chunks');
+    let have = rows[0]!.n;
+    // Replicas present at the smallest size: identifier queries with a variant word exist at both sizes.
+    const perCopy = have;
+    const queries = latencyQueries(
+      data.queries.map((q) => q.text),
+      names,
+      LATENCY_QUERIES,
+      Math.max(1, Math.floor(SIZES[0]! / perCopy) - 1),
+    );
+    const byType: Record<string, number> = {};
+    for (const q of queries) byType[q.type] = (byType[q.type] ?? 0) + 1;
+    const growth: LatencyResults['growth'] = [];
+    const runs: LatencyRun[] = [];
+    await lite.exec(`set maintenance_work_mem = '${PGLITE_MAINTENANCE_WORK_MEM}'`);
+    let nextReplica = 1;
+    for (const size of SIZES) {
+      // Bulk load without the HNSW index, then build it (what indexSearch does on a fresh database
+      // is create the index first and insert into it, about 3x slower for this many chunks).
+      await dropVectorIndex(lite, embedder);
+      log(`latency: growing to ${size} chunks`);
+      const g = await grow(backends, cpu.sources, names, embedder, have, size, nextReplica);
+      nextReplica = g.nextReplica;
+      have = g.chunks;
+      for (const b of backends) await b.db.exec('analyze');
+      log(`latency: building the HNSW index on PGlite (${size} chunks)`);
+      const hnswBuildMs = await buildVectorIndex(lite, embedder);
+      growth.push({ ...g, hnswBuildMs });
+      for (const b of backends) {
+        log(`latency: ${b.key}, ${size} chunks`);
+        const run = await measureLatency(b, size, embedder, queries, WARMUP, LATENCY_BUDGET_S);
+        log(
+          `  ${run.all.n} queries, p50 ${run.all.p50Ms} ms, p95 ${run.all.p95Ms} ms (${run.vectorPaths.join(', ')})`,
+        );
+        runs.push(run);
+      }
+    }
+    return {
+      throughput,
+      latency: {
+        queries: { total: queries.length, byType },
+        growth,
+        runs,
+        ...(server ? {} : { skipped: (admin as { skipped: string }).skipped }),
+      },
+    };
+  } finally {
+    await lite.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    await server?.drop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const f4 = (x: number) => x.toFixed(4);
+const ms = (x: number) => `${Math.round(x).toLocaleString('en-US')} ms`;
+const num = (x: number) => x.toLocaleString('en-US');
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+const BASELINE_LABELS: Record<string, string> = {
+  ripgrep: 'ripgrep on the query words (files by distinct words matched)',
+  bm25: 'BM25 over whole files (words)',
+  bm25Identifiers: 'BM25 over whole files (words + identifier parts)',
+};
+
+function qualityTables(q: QualityResults, data: Dataset): string {
+  const out: string[] = [];
+  const lite = q.cogo.pglite as CogoQuality;
+  const server = 'skipped' in q.cogo.postgres! ? null : (q.cogo.postgres as CogoQuality);
+  const row = (label: string, level: string, m: Metrics, m2?: Metrics | null) => [
+    label,
+    level,
+    f4(m.mrr10),
+    f4(m.recall1),
+    f4(m.recall10),
+    m2 ? `${f4(m2.mrr10)} / ${f4(m2.recall1)} / ${f4(m2.recall10)}` : '-',
+  ];
+  const rows: string[][] = [];
+  for (const mode of COGO_MODES)
+    rows.push(row(MODE_LABELS[mode], 'symbol', lite.symbol[mode], server?.symbol[mode]));
+  for (const mode of COGO_MODES)
+    rows.push(row(MODE_LABELS[mode], 'file', lite.file[mode], server?.file[mode]));
+  for (const [k, m] of Object.entries(q.baselines)) rows.push(row(BASELINE_LABELS[k] ?? k, 'file', m));
+  rows.push(row("BM25 over cogo's chunks (words + identifier parts; diagnostic)", 'symbol', q.chunkBm25));
+  out.push(
+    table(
+      [
+        `Retrieval, ${data.queries.length} docstring queries on rxjs (doc comments removed)`,
+        'level',
+        'MRR@10',
+        'Recall@1',
+        'Recall@10',
+        'Postgres server (exact vectors): MRR@10 / R@1 / R@10',
+      ],
+      rows,
+    ),
+  );
+  const ratio = (x: number, b: number) => (b > 0 ? (x / b).toFixed(2) : 'n/a');
+  const met = (x: number, b: number) => (b > 0 && x / b >= 1.5 ? 'met' : '**not met**');
+  const targetRows: string[][] = [];
+  for (const [k, m] of Object.entries(q.baselines)) {
+    const fused = lite.file.fused.mrr10;
+    const sym = lite.symbol.fused.mrr10;
+    targetRows.push([
+      BASELINE_LABELS[k] ?? k,
+      f4(m.mrr10),
+      `${f4(fused)}: ${ratio(fused, m.mrr10)}x, ${met(fused, m.mrr10)}`,
+      `${f4(sym)}: ${ratio(sym, m.mrr10)}x, ${met(sym, m.mrr10)}`,
+    ]);
+  }
+  out.push(
+    '',
+    table(
+      [
+        'Target: cogo fused MRR@10 >= 1.5 x each baseline (file level)',
+        'baseline MRR@10',
+        'cogo fused, file level (like for like)',
+        'cogo fused, symbol level (a harder task)',
+      ],
+      targetRows,
+    ),
+  );
+  // Breakdown of the fused symbol-level figures.
+  const outcomes = lite.outcomes.fused;
+  const groups = new Map<string, Array<number | null>>();
+  const push = (key: string, r: number | null) => groups.set(key, [...(groups.get(key) ?? []), r]);
+  const overlapBucket = (x: number) =>
+    x === 0 ? 'none' : x < 0.25 ? 'under 25 %' : x < 0.5 ? '25-50 %' : '50 % or more';
+  const order = [
+    'kind: function',
+    'kind: method',
+    'kind: class',
+    'kind: interface',
+    'kind: type',
+    ...['none', 'under 25 %', '25-50 %', '50 % or more'].map(
+      (b) => `answer's code has ${b} of the query's content words`,
+    ),
+    'query names the symbol',
+    'query does not name the symbol',
+  ];
+  data.queries.forEach((query, i) => {
+    const r = outcomes[i]!.symbolRank;
+    push(`kind: ${query.kind}`, r);
+    push(query.mentionsName ? 'query names the symbol' : 'query does not name the symbol', r);
+    push(`answer's code has ${overlapBucket(lite.overlap[i]!)} of the query's content words`, r);
+  });
+  const sortedGroups = [...groups].sort(
+    ([a], [b]) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || (a < b ? -1 : 1),
+  );
+  out.push(
+    '',
+    table(
+      ['cogo fused, symbol level, by query', 'queries', 'MRR@10', 'Recall@1', 'Recall@10'],
+      sortedGroups.map(([k, ranks]) => {
+        const m = metrics(ranks);
+        return [k, `${m.n}`, f4(m.mrr10), f4(m.recall1), f4(m.recall10)];
+      }),
+    ),
+  );
+  const len = lite.medianLength;
+  out.push(
+    '',
+    `File level: ${q.files} files; the expected file holds a median of ${q.expectedFileChunks.median} cogo chunks ` +
+      `(at most ${q.expectedFileChunks.max}), any of which counts as a file hit. ` +
+      `Median chunk length (characters): all chunks ${len.all}, the expected chunks ${len.expected}, ` +
+      `first hits ${COGO_MODES.map((m) => `${m} ${len.firstHit[m]}`).join(', ')}.`,
+  );
+  return out.join('\n');
+}
+
+function throughputTable(t: Throughput, q: QualityResults): string {
+  const cell = (x: IndexTimes | { skipped: string } | undefined, f: (i: IndexTimes) => string) =>
+    !x || 'skipped' in x ? 'skipped' : f(x);
+  const rows = [
+    [
+      'indexSearch, full (chunk + keyword vectors + local embeddings + writes), rxjs as shipped',
+      cell(
+        t.indexing.pglite,
+        (i) => `${num(i.chunks)} chunks in ${ms(i.indexSearchMs)}: ${num(i.chunksPerS)} chunks/s`,
+      ),
+      cell(
+        t.indexing.postgres,
+        (i) => `${num(i.chunks)} chunks in ${ms(i.indexSearchMs)}: ${num(i.chunksPerS)} chunks/s`,
+      ),
+    ],
+    [
+      'indexSearch, full, the stripped copy (quality run; PGlite in memory)',
+      cell(
+        q.indexing.pglite,
+        (i) => `${num(i.chunks)} chunks in ${ms(i.indexSearchMs)}: ${num(i.chunksPerS)} chunks/s`,
+      ),
+      cell(
+        q.indexing.postgres,
+        (i) => `${num(i.chunks)} chunks in ${ms(i.indexSearchMs)}: ${num(i.chunksPerS)} chunks/s`,
+      ),
+    ],
+    [
+      'indexRepository before it (for scale)',
+      cell(t.indexing.pglite, (i) => ms(i.indexRepositoryMs)),
+      cell(t.indexing.postgres, (i) => ms(i.indexRepositoryMs)),
+    ],
+    [
+      'chunkCode alone (CPU, median of 3)',
+      `${num(t.chunkingAlone.chunks)} chunks in ${ms(t.chunkingAlone.ms)}: ${num(t.chunkingAlone.chunksPerS)} chunks/s`,
+      'same process',
+    ],
+    [
+      'local embedder alone (CPU, batches of 64, median of 3)',
+      `${num(t.embedderAlone.chunks)} texts (${num(t.embedderAlone.chars)} chars) in ${ms(t.embedderAlone.ms)}: ${num(t.embedderAlone.chunksPerS)} chunks/s`,
+      'same process',
+    ],
+  ];
+  return table(['Indexing throughput', 'PGlite', 'Postgres server'], rows);
+}
+
+function latencyTables(l: LatencyResults): string {
+  const out: string[] = [];
+  const pct = (f: { n: number; p50Ms: number; p95Ms: number }) => (f.n > 0 ? `${f.p50Ms} / ${f.p95Ms}` : '-');
+  const rows = l.runs.map((r) => [
+    num(r.chunks),
+    r.backend,
+    r.vectorPaths.join(', ') +
+      (r.hnswUsed === null ? '' : r.hnswUsed ? ' (index used)' : ' (index NOT used)'),
+    `${r.all.n}${r.stoppedBy === 'budget' ? ` (${r.budgetS} s budget)` : ''}`,
+    `${r.all.p50Ms}`,
+    `**${r.all.p95Ms}**`,
+    `${r.all.maxMs}`,
+    pct(r.byType.sentence),
+    pct(r.byType.identifier),
+    pct(r.byType.phrase),
+    `${r.retrievers.keywordP50Ms} / ${r.retrievers.vectorP50Ms}`,
+    r.chunks === 100_000 && r.backend === 'postgres'
+      ? r.all.p95Ms <= 50
+        ? 'met'
+        : '**not met** (<= 50)'
+      : '',
+  ]);
+  out.push(
+    table(
+      [
+        'Chunks',
+        'backend',
+        'vector path',
+        'queries measured',
+        'p50 ms',
+        'p95 ms',
+        'max ms',
+        'sentence p50/p95',
+        'identifier p50/p95',
+        'phrase p50/p95',
+        'keyword / vector SQL alone, p50 ms',
+        'target',
+      ],
+      rows,
+    ),
+  );
+  out.push(
+    '',
+    table(
+      [
+        'Building the latency corpus',
+        'replicas',
+        'generate (chunkCode)',
+        'embed',
+        'writes (concurrent)',
+        'HNSW build (PGlite)',
+      ],
+      l.growth.map((g) => [
+        `to ${num(g.chunks)} chunks`,
+        `${g.replicas}`,
+        ms(g.generateMs),
+        ms(g.embedMs),
+        Object.entries(g.writeMs)
+          .map(([k, v]) => `${k} ${ms(v)}`)
+          .join(', '),
+        g.hnswBuildMs === null ? '-' : ms(g.hnswBuildMs),
+      ]),
+    ),
+  );
+  if (l.skipped) out.push('', `Server runs skipped: ${l.skipped}.`);
+  return out.join('\n');
+}
+
+function missesList(data: Dataset, q: QualityResults, limit: number): string {
+  const lite = q.cogo.pglite as CogoQuality;
+  const lines: string[] = [];
+  data.queries.forEach((query, i) => {
+    const o = lite.outcomes.fused[i]!;
+    if (o.symbolRank !== null && o.symbolRank <= 10) return;
+    lines.push(
+      `- "${query.text}" -> expected \`${query.symbol}\` (${query.file}); ` +
+        `symbol rank ${o.symbolRank ?? '>100'}, file rank ${o.fileRank ?? '>100'}; first hit ${o.top[0] ?? 'none'}`,
+    );
+  });
+  const missed = lite.outcomes.fused.filter((o) => o.symbolRank === null || o.symbolRank > 10);
+  const rightFile = missed.filter((o) => o.fileRank !== null && o.fileRank <= 10).length;
+  const firstHits = new Map<string, number>();
+  for (const o of lite.outcomes.fused) {
+    const path = /\(([^:]+):\d+\)$/.exec(o.top[0] ?? '')?.[1] ?? 'none';
+    firstHits.set(path, (firstHits.get(path) ?? 0) + 1);
+  }
+  const commonest = [...firstHits]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 5)
+    .map(([p, n]) => `${p} (${n})`)
+    .join(', ');
+  return [
+    `Fused misses at symbol level (not in the top 10): ${missed.length} of ${data.queries.length}; ` +
+      `${rightFile} of them have the expected file in the top 10 files. Files most often ranked first: ${commonest}.`,
+    '',
+    `The first ${Math.min(limit, lines.length)} misses:`,
+    ...lines.slice(0, limit),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const rg = requireRipgrep();
+  const started = performance.now();
+  const loadBefore = loadavg();
+  mkdirSync(WORK, { recursive: true });
+  const originalRoot = join(WORK, 'rxjs');
+  const strippedRoot = join(WORK, 'rxjs-stripped');
+  log(`building the query set from rxjs@${versionOf(join(PKG_DIR, 'package.json'))}`);
+  const data = buildDataset(PKG_DIR, originalRoot, strippedRoot);
+  if (data.docCommentsLeft > 0)
+    throw new Error(`${data.docCommentsLeft} doc comments left in the stripped copy`);
+  log(
+    `${data.documented} documented declarations, ${data.queries.length} queries ` +
+      `(${data.droppedShort} under 3 words, ${data.droppedDuplicate} duplicates dropped)`,
+  );
+  const embedder = createLocalEmbedder();
+  const admin = await connectAdmin();
+  if ('skipped' in admin) log(`server parts skipped: ${admin.skipped}`);
+  const q = await quality(data, strippedRoot, embedder, admin);
+  const { throughput, latency } = await throughputAndLatency(data, originalRoot, embedder, admin);
+  if (!('skipped' in admin)) await admin.end();
+
+  const totalMs = Math.round(performance.now() - started);
+  const cpus = os.cpus();
+  const machine = {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    ripgrep: rg,
+    cogoRevision: revision(),
+    loadAverageBefore: loadBefore,
+    loadAverageAfter: loadavg(),
+  };
+  const lite = q.cogo.pglite as CogoQuality;
+  const results = {
+    command: 'npm run bench:search',
+    machine,
+    benchmarkWallMs: totalMs,
+    package: `rxjs@${versionOf(join(PKG_DIR, 'package.json'))}`,
+    dataset: {
+      documented: data.documented,
+      droppedShort: data.droppedShort,
+      droppedDuplicate: data.droppedDuplicate,
+      queries: data.queries.length,
+      docCommentsRemoved: data.docCommentsRemoved,
+      byKind: Object.fromEntries(
+        [...new Set(data.queries.map((x) => x.kind))].map((k) => [
+          k,
+          data.queries.filter((x) => x.kind === k).length,
+        ]),
+      ),
+      mentionsName: data.queries.filter((x) => x.mentionsName).length,
+    },
+    quality: {
+      cogo: Object.fromEntries(
+        Object.entries(q.cogo).map(([k, v]) => [
+          k,
+          'skipped' in v
+            ? v
+            : {
+                symbol: v.symbol,
+                file: v.file,
+                vectorPaths: v.vectorPaths,
+                maxVectorCandidates: v.maxVectorCandidates,
+                medianLength: v.medianLength,
+              },
+        ]),
+      ),
+      baselines: q.baselines,
+      chunkBm25: q.chunkBm25,
+      expectedFileChunks: q.expectedFileChunks,
+      indexing: q.indexing,
+      // Every query with its expected answer and each method's ranks (PGlite run for cogo).
+      perQuery: data.queries.map((query, i) => ({
+        ...query,
+        ranks: Object.fromEntries([
+          ...COGO_MODES.map((m: CogoMode) => [
+            m,
+            { symbol: lite.outcomes[m][i]!.symbolRank, file: lite.outcomes[m][i]!.fileRank },
+          ]),
+          ...Object.entries(q.baselineRanks).map(([k, r]) => [k, { file: r[i] }]),
+          ['chunkBm25', { symbol: q.chunkBm25Ranks[i] }],
+        ]),
+        lexicalOverlap: lite.overlap[i],
+        fusedTop: lite.outcomes.fused[i]!.top,
+      })),
+    },
+    throughput,
+    latency,
+  };
+  const resultsFile = join(HERE, 'results.json');
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  const biome = join(REPO, 'node_modules', '.bin', 'biome');
+  if (existsSync(biome)) spawnSync(biome, ['format', '--write', resultsFile], { stdio: 'ignore' });
+
+  const out: string[] = [];
+  out.push(
+    `Machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB RAM, ${machine.os}; Node ${machine.node}; ` +
+      `${rg}; cogo ${machine.cogoRevision}. Benchmark wall time ${(totalMs / 1000).toFixed(0)} s; ` +
+      `load average ${machine.loadAverageBefore.join(' / ')} before, ${machine.loadAverageAfter.join(' / ')} after.`,
+    '',
+    `Query set: ${results.package}, ${data.documented} documented declarations, ${data.droppedShort} with a first ` +
+      `sentence under 3 words and ${data.droppedDuplicate} sharing their sentence with another symbol dropped: ` +
+      `${data.queries.length} queries (${Object.entries(results.dataset.byKind)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ')}; ${results.dataset.mentionsName} name the symbol). ` +
+      `${data.docCommentsRemoved} doc comments blanked in the indexed copy. Vector path (quality run): ` +
+      `PGlite ${lite.vectorPaths.join(', ')}, at most ${lite.maxVectorCandidates} vector candidates per query` +
+      ('skipped' in q.cogo.postgres!
+        ? ''
+        : `; server ${(q.cogo.postgres as CogoQuality).vectorPaths.join(', ')}`) +
+      '.',
+    '',
+    qualityTables(q, data),
+    '',
+    latencyTables(latency),
+    '',
+    throughputTable(throughput, q),
+    '',
+    missesList(data, q, 25),
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+  log(`done in ${(totalMs / 1000).toFixed(0)} s; results in ${relative(REPO, resultsFile)}`);
+}
+
+await main();
