@@ -173,7 +173,7 @@ interface Documented {
 }
 
 /** Documented declarations of one file: functions, classes, interfaces, types, enums, and class/interface members. */
-function documentedIn(path: string, text: string): Documented[] {
+export function documentedIn(path: string, text: string): Documented[] {
   const sf = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
   const out = new Map<string, Documented>();
   const add = (node: ts.Node, symbol: string, name: string, kind: string) => {

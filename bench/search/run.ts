@@ -618,17 +618,34 @@ function latencyTables(l: LatencyResults): string {
   return out.join('\n');
 }
 
-function missesList(data: Dataset, q: QualityResults, limit: number): string {
+/** One line per query whose expected symbol is not in cogo fused's top 10 (PGlite run). */
+function fusedMisses(data: Dataset, q: QualityResults): string[] {
   const lite = q.cogo.pglite as CogoQuality;
   const lines: string[] = [];
   data.queries.forEach((query, i) => {
     const o = lite.outcomes.fused[i]!;
     if (o.symbolRank !== null && o.symbolRank <= 10) return;
     lines.push(
-      `- "${query.text}" -> expected \`${query.symbol}\` (${query.file}); ` +
+      `"${query.text}" -> expected \`${query.symbol}\` (${query.file}); ` +
         `symbol rank ${o.symbolRank ?? '>100'}, file rank ${o.fileRank ?? '>100'}; first hit ${o.top[0] ?? 'none'}`,
     );
   });
+  return lines;
+}
+
+/** The chunks cogo fused ranks first most often, with how often. */
+function firstHitCounts(q: QualityResults): Array<[string, number]> {
+  const counts = new Map<string, number>();
+  for (const o of (q.cogo.pglite as CogoQuality).outcomes.fused) {
+    const first = o.top[0] ?? 'none';
+    counts.set(first, (counts.get(first) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+}
+
+function missesList(data: Dataset, q: QualityResults, limit: number): string {
+  const lite = q.cogo.pglite as CogoQuality;
+  const lines = fusedMisses(data, q);
   const missed = lite.outcomes.fused.filter((o) => o.symbolRank === null || o.symbolRank > 10);
   const rightFile = missed.filter((o) => o.fileRank !== null && o.fileRank <= 10).length;
   const firstHits = new Map<string, number>();
@@ -641,12 +658,17 @@ function missesList(data: Dataset, q: QualityResults, limit: number): string {
     .slice(0, 5)
     .map(([p, n]) => `${p} (${n})`)
     .join(', ');
+  const chunks = firstHitCounts(q)
+    .slice(0, 3)
+    .map(([c, n]) => `${c} (${n})`)
+    .join(', ');
   return [
     `Fused misses at symbol level (not in the top 10): ${missed.length} of ${data.queries.length}; ` +
-      `${rightFile} of them have the expected file in the top 10 files. Files most often ranked first: ${commonest}.`,
+      `${rightFile} of them have the expected file in the top 10 files. Files most often ranked first: ${commonest}; ` +
+      `chunks: ${chunks}.`,
     '',
     `The first ${Math.min(limit, lines.length)} misses:`,
-    ...lines.slice(0, limit),
+    ...lines.slice(0, limit).map((l) => `- ${l}`),
   ].join('\n');
 }
 
@@ -724,24 +746,28 @@ async function main(): Promise<void> {
       chunkBm25: q.chunkBm25,
       expectedFileChunks: q.expectedFileChunks,
       indexing: q.indexing,
-      // Every query with its expected answer and each method's ranks (PGlite run for cogo).
-      perQuery: data.queries.map((query, i) => ({
-        ...query,
-        ranks: Object.fromEntries([
-          ...COGO_MODES.map((m: CogoMode) => [
-            m,
-            { symbol: lite.outcomes[m][i]!.symbolRank, file: lite.outcomes[m][i]!.fileRank },
-          ]),
-          ...Object.entries(q.baselineRanks).map(([k, r]) => [k, { file: r[i] }]),
-          ['chunkBm25', { symbol: q.chunkBm25Ranks[i] }],
-        ]),
-        lexicalOverlap: lite.overlap[i],
-        fusedTop: lite.outcomes.fused[i]!.top,
-      })),
+      // Every fused miss at symbol level, one line each; the per-query ranks of every method are in
+      // bench/.work/search/per-query.json (not committed: about 350 KB).
+      fusedMisses: fusedMisses(data, q),
+      firstHits: firstHitCounts(q).slice(0, 10),
     },
     throughput,
     latency,
   };
+  const perQuery = data.queries.map((query, i) => ({
+    ...query,
+    ranks: Object.fromEntries([
+      ...COGO_MODES.map((m: CogoMode) => [
+        m,
+        { symbol: lite.outcomes[m][i]!.symbolRank, file: lite.outcomes[m][i]!.fileRank },
+      ]),
+      ...Object.entries(q.baselineRanks).map(([k, r]) => [k, { file: r[i] }]),
+      ['chunkBm25', { symbol: q.chunkBm25Ranks[i] }],
+    ]),
+    lexicalOverlap: lite.overlap[i],
+    fusedTop: lite.outcomes.fused[i]!.top,
+  }));
+  writeFileSync(join(WORK, 'per-query.json'), `${JSON.stringify(perQuery, null, 2)}\n`);
   const resultsFile = join(HERE, 'results.json');
   writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
   const biome = join(REPO, 'node_modules', '.bin', 'biome');
