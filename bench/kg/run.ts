@@ -32,6 +32,7 @@ import ts from 'typescript';
 import { EXTRACTOR_VERSION } from '../../src/kg/index.ts';
 import { scanRepository } from '../../src/kg/scan.ts';
 import { loadScope, scopeMatcher } from '../../src/kg/scope.ts';
+import { loadavg, RXJS_TSCONFIG, revision, versionOf } from '../common.ts';
 import { type CogoRelation, type Comparison, compare, readCogoExport } from './compare.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -45,19 +46,6 @@ const requireHere = createRequire(join(HERE, 'package.json'));
 const SCIP_DIR = dirname(requireHere.resolve('@sourcegraph/scip-typescript/package.json'));
 const SCIP_MAIN = join(SCIP_DIR, 'dist', 'src', 'main.js');
 const RXJS_DIR = dirname(requireHere.resolve('rxjs/package.json'));
-
-/** The commit measured (and whether src/ had uncommitted changes), for the record. */
-function revision(): string {
-  if (process.env.BENCH_REVISION) return process.env.BENCH_REVISION;
-  const git = (args: string[]) => spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
-  const head = git(['rev-parse', '--short', 'HEAD']);
-  if (head.status !== 0) return 'unknown';
-  const dirty = git(['status', '--porcelain', '--', 'src', 'supabase']).stdout.trim() !== '';
-  return `${head.stdout.trim()}${dirty ? ' + uncommitted changes in src/ or supabase/' : ''}`;
-}
-
-const versionOf = (packageJson: string): string =>
-  (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
 
 interface Edit {
   readonly name: string;
@@ -113,20 +101,7 @@ function prepareRxjs(): Target {
     to: join('src', relative(src, from)),
   }));
   const counted = copyInto(root, sources);
-  // rxjs's own src/tsconfig.base.json settings (strict, esnext + dom), without its build-only options.
-  const tsconfig = {
-    compilerOptions: {
-      strict: true,
-      target: 'esnext',
-      module: 'esnext',
-      moduleResolution: 'node',
-      lib: ['esnext', 'dom'],
-      types: [],
-      noEmit: true,
-    },
-    include: ['src/**/*.ts'],
-  };
-  writeFileSync(join(root, 'tsconfig.json'), `${JSON.stringify(tsconfig, null, 2)}\n`);
+  writeFileSync(join(root, 'tsconfig.json'), `${JSON.stringify(RXJS_TSCONFIG, null, 2)}\n`);
   // scip-typescript names symbols after the nearest package.json.
   writeFileSync(join(root, 'package.json'), `${JSON.stringify({ name: 'rxjs', version, private: true })}\n`);
   return { key: 'rxjs', label: `rxjs@${version}`, root, ...counted };
@@ -566,7 +541,7 @@ function table(header: string[], rows: string[][]): string {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const loadBefore = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  const loadBefore = loadavg();
   mkdirSync(WORK, { recursive: true });
   log('preparing sources under bench/.work/');
   const targets = [prepareRxjs(), prepareSelf()];
@@ -625,7 +600,7 @@ async function main(): Promise<void> {
     cogoRevision: revision(),
     /** 1/5/15-minute load averages before and after the run: other work on the machine skews timings. */
     loadAverageBefore: loadBefore,
-    loadAverageAfter: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    loadAverageAfter: loadavg(),
   };
   const results = {
     command: 'npm run bench:kg',

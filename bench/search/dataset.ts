@@ -6,6 +6,7 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
+import { RXJS_TSCONFIG } from '../common.ts';
 
 export interface Query {
   /** The first sentence of the declaration's doc comment, markup removed. */
@@ -40,20 +41,6 @@ export function listFiles(dir: string, keep: (name: string) => boolean): string[
   return out;
 }
 
-/** rxjs's own src/tsconfig.base.json settings (strict, esnext + dom), as the KG benchmark uses them. */
-const TSCONFIG = {
-  compilerOptions: {
-    strict: true,
-    target: 'esnext',
-    module: 'esnext',
-    moduleResolution: 'node',
-    lib: ['esnext', 'dom'],
-    types: [],
-    noEmit: true,
-  },
-  include: ['src/**/*.ts'],
-};
-
 /** Copies `<pkg>/src/**\/*.ts` to `root/src`, passing each file's text through `transform`. */
 export function copySources(
   pkgDir: string,
@@ -70,7 +57,7 @@ export function copySources(
     writeFileSync(dest, transform(rel, readFileSync(from, 'utf8')));
     paths.push(rel);
   }
-  writeFileSync(join(root, 'tsconfig.json'), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
+  writeFileSync(join(root, 'tsconfig.json'), `${JSON.stringify(RXJS_TSCONFIG, null, 2)}\n`);
   copyFileSync(join(pkgDir, 'package.json'), join(root, 'package.json'));
   return paths;
 }

@@ -19,7 +19,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -35,6 +35,7 @@ import {
 } from '../../src/db/index.ts';
 import { indexRepository } from '../../src/kg/index.ts';
 import { chunkCode, createLocalEmbedder, type Embedder, indexSearch } from '../../src/search/index.ts';
+import { loadavg, revision, versionOf } from '../common.ts';
 import {
   Bm25,
   fileDocuments,
@@ -88,18 +89,6 @@ function log(message: string): void {
   process.stderr.write(`[bench:search] ${message}\n`);
 }
 
-function revision(): string {
-  if (process.env.BENCH_REVISION) return process.env.BENCH_REVISION;
-  const git = (args: string[]) => spawnSync('git', ['-C', REPO, ...args], { encoding: 'utf8' });
-  const head = git(['rev-parse', '--short', 'HEAD']);
-  if (head.status !== 0) return 'unknown';
-  const dirty = git(['status', '--porcelain', '--', 'src', 'supabase']).stdout.trim() !== '';
-  return `${head.stdout.trim()}${dirty ? ' + uncommitted changes in src/ or supabase/' : ''}`;
-}
-
-const versionOf = (packageJson: string): string =>
-  (JSON.parse(readFileSync(packageJson, 'utf8')) as { version: string }).version;
-const loadavg = () => os.loadavg().map((x) => Math.round(x * 100) / 100);
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
