@@ -5,6 +5,7 @@
  */
 import type { Db } from '../../src/db/index.ts';
 import { type Embedder, searchCode } from '../../src/search/index.ts';
+import { keywordCandidates } from '../../src/search/retrieve.ts';
 import {
   ensureVectorIndex,
   replaceFileChunks,
@@ -195,12 +196,9 @@ function figures(times: readonly number[]): LatencyFigures {
   };
 }
 
-// The keyword and vector retrievers' statements as src/search/retrieve.ts runs them (language filter
-// `ts`, `py`; 100 candidates), timed apart to show which part of a search costs what.
-const KEYWORD_SQL = `with q as (select to_tsquery('simple', $1) || to_tsquery('english', $1) as query)
-  select c.id, ts_rank(c.keywords, q.query, 1) as score from search_chunks c, q
-   where c.keywords @@ q.query and c.language = any($3::text[]) order by score desc, c.id limit $2`;
-
+// The vector retriever's statement as src/search/retrieve.ts runs it (language filter `ts`, `py`; 100
+// candidates), timed apart from the keyword retriever (retrieve.ts's own function) to show which
+// part of a search costs what.
 function vectorSql(storage: 'vector' | 'real[]', model: string, dim: number): string {
   return storage === 'vector'
     ? `select c.id, 1 - (e.embedding::vector(${dim}) <=> $1::vector(${dim})) as score
@@ -218,15 +216,13 @@ async function retrieverTimes(
   embedder: Embedder,
   sentences: readonly string[],
 ): Promise<{ n: number; keywordP50Ms: number; vectorP50Ms: number; hnswUsed: boolean | null }> {
-  const { codeTokens } = await import('../../src/search/tokens.ts');
   const kw: number[] = [];
   const vec: number[] = [];
   const sql = vectorSql(b.storage, embedder.model, embedder.dimension);
   let hnswUsed: boolean | null = null;
   for (const s of sentences) {
-    const tokens = [...new Set(codeTokens(s))].join(' | ');
     let t0 = performance.now();
-    await b.db.query(KEYWORD_SQL, [tokens, 100, ['ts', 'py']]);
+    await keywordCandidates(b.db, s, {});
     kw.push(performance.now() - t0);
     const [v] = await embedder.embed([s]);
     const literal = b.storage === 'vector' ? `[${v!.join(',')}]` : `{${v!.join(',')}}`;

@@ -574,7 +574,7 @@ function latencyTables(l: LatencyResults): string {
         'sentence p50/p95',
         'identifier p50/p95',
         'phrase p50/p95',
-        'keyword / vector SQL alone, p50 ms',
+        'keyword retriever / vector SQL alone, p50 ms',
         'target',
       ],
       rows,

@@ -14,11 +14,14 @@ export {
   type OpenAICompatibleEmbedderOptions,
 } from './openai-compatible-embedder.ts';
 export {
+  BM25,
+  codeWordsOf,
   DEFAULT_LANGUAGES,
   DEFAULT_RRF_K,
   DEFAULT_WEIGHTS,
   FUSION_MODES,
   type FusionMode,
+  KEYWORD_POSTINGS_BUDGET,
   type NameMatch,
   type ScoreBreakdown,
   type SearchHit,

@@ -33,12 +33,14 @@ export interface SearchOptions {
 }
 
 export const DEFAULT_LANGUAGES = ['ts', 'py'] as const;
-export const DEFAULT_WEIGHTS: SearchWeights = { keyword: 1, vector: 1, name: 1, graph: 0.3 };
+// The graph's in-degree breaks ties by default; a positive weight makes it a fused signal.
+export const DEFAULT_WEIGHTS: SearchWeights = { keyword: 1, vector: 1, name: 1, graph: 0 };
 export const DEFAULT_RRF_K = 60;
 // Candidates each retriever contributes before fusion and path filtering.
 const CANDIDATES = 100;
 
-export type NameMatch = 'exact' | 'prefix' | 'fuzzy';
+/** exact, prefix, fuzzy: a one-identifier query; mentioned: an identifier a sentence writes in code form. */
+export type NameMatch = 'exact' | 'prefix' | 'fuzzy' | 'mentioned';
 export type VectorPath = 'pgvector-hnsw' | 'pgvector-exact' | 'exact-real[]' | 'none';
 
 /** Why a hit ranks where it does: each signal's rank and raw score, and the fused score. */
@@ -101,48 +103,173 @@ interface Ranked {
   readonly score: number;
 }
 
-async function keywordCandidates(db: Db, query: string, options: SearchOptions): Promise<Ranked[]> {
-  const tokens = [...new Set(codeTokens(query))];
-  if (tokens.length === 0) return [];
-  const f = filterSql(options, 3);
-  // Code words match exactly (simple), prose words by stem (english); ts_rank normalization 1 divides
-  // by 1 + log(length), a length penalty in the spirit of BM25.
+/** Okapi BM25 parameters: term-frequency saturation and length normalisation. */
+export const BM25 = { k1: 1.2, b: 0.75 } as const;
+// Postings (summed document frequencies) the keyword retriever reads: terms are added rarest first
+// while they fit. It bounds the candidates, and so the cost, on a large corpus (SEARCH_V1.md).
+export const KEYWORD_POSTINGS_BUDGET = 1000;
+
+interface QueryTerm {
+  readonly term: string;
+  readonly df: number;
+  readonly idf: number;
+}
+
+/** Quotes a lexeme for a tsquery literal. */
+function lexeme(term: string): string {
+  return `'${term.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+}
+
+async function queryTerms(db: Db, query: string): Promise<{ terms: QueryTerm[]; avgLength: number }> {
+  const text = [...new Set(codeTokens(query))].join(' ');
+  if (text.length === 0) return { terms: [], avgLength: 1 };
+  const { rows } = await db.query<{ term: string; df: number; chunks: string; total_len: number }>(
+    `with words as (
+       select t.term, to_tsvector('english', t.term) <> ''::tsvector as content
+         from unnest(tsvector_to_array(to_tsvector('simple', $1))) as t(term)
+     ), q as (
+       -- English stop words are rare in code, so BM25 would weigh them high: they count only
+       -- when the query has nothing else (\`from\`, \`of\`).
+       select term from words where content or not exists (select 1 from words where content)
+       union
+       select t.term from unnest(tsvector_to_array(to_tsvector('english', $1))) as t(term)
+     )
+     select q.term, s.df, st.chunks, st.total_len
+       from q join search_terms s on s.term = q.term cross join search_stats st
+      where s.df > 0`,
+    [text],
+  );
+  const n = Number(rows[0]?.chunks ?? 0);
+  const avgLength = Math.max(1, Number(rows[0]?.total_len ?? 0) / Math.max(1, n));
+  const terms = rows
+    .map((r) => ({ term: r.term, df: r.df, idf: Math.log(1 + (n - r.df + 0.5) / (r.df + 0.5)) }))
+    .sort((a, b) => a.df - b.df || (a.term < b.term ? -1 : 1));
+  return { terms, avgLength };
+}
+
+/**
+ * Keyword retrieval ranked by Okapi BM25 over the chunks' keyword vectors, with document
+ * frequencies and lengths kept exact by triggers (migration 00004). Candidates are the chunks that
+ * contain one of the query's rarest terms, added while their postings fit the budget (the rarest
+ * always, capped at the budget); every candidate is scored on all the query's terms.
+ */
+export async function keywordCandidates(db: Db, query: string, options: SearchOptions): Promise<Ranked[]> {
+  const { terms, avgLength } = await queryTerms(db, query);
+  if (terms.length === 0) return [];
+  const essential: QueryTerm[] = [];
+  let postings = 0;
+  for (const t of terms) {
+    if (essential.length > 0 && postings + t.df > KEYWORD_POSTINGS_BUDGET) break;
+    essential.push(t);
+    postings += t.df;
+  }
+  // Within the budget, no LIMIT: the planner then reads the GIN index for the few matches. Past
+  // it (one term alone is that common), take the first matches the budget allows.
+  const cap = postings > KEYWORD_POSTINGS_BUDGET ? `limit ${KEYWORD_POSTINGS_BUDGET}` : '';
+  const f = filterSql(options, 7);
+  // Only the query's lexemes are kept of each candidate's vector, in C: every lexeme is set to
+  // weight D, the query's to A, and only A is kept. tf = its positions.
   const { rows } = await db.query<Ranked>(
-    `with q as (select to_tsquery('simple', $1) || to_tsquery('english', $1) as query)
-     select c.id, ts_rank(c.keywords, q.query, 1) as score
-       from search_chunks c, q
-      where c.keywords @@ q.query and ${f.sql}
-      order by score desc, c.id limit $2`,
-    [tokens.join(' | '), CANDIDATES, ...f.params],
+    `with cand as (
+       select c.id, c.keyword_len,
+              ts_filter(setweight(setweight(c.keywords, 'D'), 'A', $2::text[]), '{a}') as matched
+         from search_chunks c
+        where c.keywords @@ $1::tsquery and ${f.sql}
+        ${cap}
+     ), tf as (
+       select cand.id, cand.keyword_len, u.lexeme, cardinality(u.positions)::float8 as tf
+         from cand, unnest(cand.matched) as u(lexeme, positions, weights)
+     )
+     select tf.id,
+            sum(t.idf * tf.tf * ($4::float8 + 1)
+                / (tf.tf + $4::float8 * (1 - $5::float8 + $5::float8 * tf.keyword_len / $6::float8))) as score
+       from tf join unnest($2::text[], $3::float8[]) as t(term, idf) on t.term = tf.lexeme
+      group by tf.id
+      order by score desc, tf.id
+      limit ${CANDIDATES}`,
+    [
+      essential.map((t) => lexeme(t.term)).join(' | '),
+      terms.map((t) => t.term),
+      terms.map((t) => t.idf),
+      BM25.k1,
+      BM25.b,
+      avgLength,
+      ...f.params,
+    ],
   );
   return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
 }
 
+const IDENTIFIER_QUERY = /^[\w$.#-]+$/;
+// Fewer exact and prefix matches than this, and trigram matches are added.
+const FUZZY_BELOW = 10;
+// A word in a sentence that is plainly code: camelCase, snake_case, \`$\`, a dotted or called name.
+const CODE_WORD = /(?<![\w$.])([A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*)(\(\))?/g;
+
+/** Identifiers a sentence names in code form (`mergeMap`, `load_config`, `Foo.bar`, `run()`). */
+export function codeWordsOf(query: string): string[] {
+  const out = new Set<string>();
+  for (const m of query.matchAll(CODE_WORD)) {
+    const word = m[1]!;
+    if (/[a-z][A-Z]|[_$]|\./.test(word) || m[2]) out.add(word);
+  }
+  return [...out];
+}
+
+/**
+ * Name retrieval. A one-identifier query matches names exactly, by prefix and by trigram
+ * similarity; a sentence matches exactly the identifiers it writes in code form. Only the first
+ * kind puts exact and prefix matches ahead of everything (a sentence may mention a symbol to
+ * contrast it: "like mergeMap, but ...").
+ */
 async function nameCandidates(
   db: Db,
   query: string,
   options: SearchOptions,
 ): Promise<Array<Ranked & { match: NameMatch }>> {
   const q = query.trim();
-  if (!/^[\w$.#-]+$/.test(q)) return [];
   const f = filterSql(options, 3);
+  if (!IDENTIFIER_QUERY.test(q)) {
+    const words = codeWordsOf(q).map((w) => w.toLowerCase());
+    if (words.length === 0) return [];
+    const { rows } = await db.query<{ id: string }>(
+      `select c.id from search_chunks c
+        where (lower(c.name) = any($1::text[]) or lower(c.symbol) = any($1::text[])) and ${f.sql}
+        order by array_position($1::text[], lower(c.name)), c.id
+        limit $2`,
+      [words, CANDIDATES, ...f.params],
+    );
+    return rows.map((r) => ({ id: r.id, match: 'mentioned' as const, score: 1 }));
+  }
+  const prefix = q.replace(/[\\%_]/g, (m) => `\\${m}`);
   const { rows } = await db.query<{ id: string; match: NameMatch; score: number }>(
     `select c.id,
-            case when lower(c.name) = lower($1) or lower(c.symbol) = lower($1) then 'exact'
-                 when lower(c.name) like lower($2) || '%' escape '\\' then 'prefix'
-                 else 'fuzzy' end as match,
+            case when lower(c.name) = lower($1) or lower(c.symbol) = lower($1) then 'exact' else 'prefix' end as match,
             similarity(lower(c.name), lower($1)) as score
        from search_chunks c
-      where (lower(c.name) = lower($1) or lower(c.symbol) = lower($1)
-             or lower(c.name) like lower($2) || '%' escape '\\' or lower(c.name) % lower($1))
+      where (lower(c.name) = lower($1) or lower(c.symbol) = lower($1) or lower(c.name) like lower($2) || '%' escape '\\')
         and ${f.sql}
-      order by (case when lower(c.name) = lower($1) or lower(c.symbol) = lower($1) then 0
-                     when lower(c.name) like lower($2) || '%' escape '\\' then 1 else 2 end),
+      order by (case when lower(c.name) = lower($1) or lower(c.symbol) = lower($1) then 0 else 1 end),
                score desc, length(c.name), c.id
       limit ${CANDIDATES}`,
-    [q, q.replace(/[\\%_]/g, (m) => `\\${m}`), ...f.params],
+    [q, prefix, ...f.params],
   );
-  return rows.map((r) => ({ id: r.id, match: r.match, score: Number(r.score) }));
+  // Typos: trigram similarity, only when exact and prefix matches are few (on a large corpus a
+  // similarity scan reads thousands of names).
+  if (rows.length >= FUZZY_BELOW)
+    return rows.map((r) => ({ id: r.id, match: r.match, score: Number(r.score) }));
+  const { rows: fuzzy } = await db.query<{ id: string; score: number }>(
+    `select c.id, similarity(lower(c.name), lower($1)) as score
+       from search_chunks c
+      where lower(c.name) % lower($1) and not (c.id = any($2::text[])) and ${f.sql}
+      order by score desc, length(c.name), c.id
+      limit ${CANDIDATES}`,
+    [q, rows.map((r) => r.id), ...f.params],
+  );
+  return [
+    ...rows.map((r) => ({ id: r.id, match: r.match, score: Number(r.score) })),
+    ...fuzzy.map((r) => ({ id: r.id, match: 'fuzzy' as const, score: Number(r.score) })),
+  ].slice(0, CANDIDATES);
 }
 
 async function vectorCandidates(
@@ -253,11 +380,20 @@ export async function searchCode(db: Db, query: string, options: SearchOptions =
   const maxDegree = Math.max(1, ...[...chunks.values()].map((c) => c.in_degree));
   const kwNorm = minMax(keyword.map((r) => r.score));
   const vecNorm = minMax(vector.ranked.map((r) => r.score));
-  const byId = <T extends Ranked>(list: readonly T[]) =>
-    new Map(list.map((r, i) => [r.id, { ...r, rank: i + 1 }]));
-  const kw = byId(keyword);
-  const nm = byId(name);
-  const vec = byId(vector.ranked);
+  // Keyword and vector lists come best first by score: equal scores share a rank (1, 2, 2, 4), so
+  // their fused scores tie too. Name lists are ordered by match kind, so position is the rank.
+  const byId = <T extends Ranked>(list: readonly T[], byScore: boolean) => {
+    const out = new Map<string, T & { rank: number }>();
+    list.forEach((r, i) => {
+      const previous = i > 0 ? out.get(list[i - 1]!.id) : undefined;
+      const rank = byScore && previous && previous.score === r.score ? previous.rank : i + 1;
+      out.set(r.id, { ...r, rank });
+    });
+    return out;
+  };
+  const kw = byId(keyword, true);
+  const nm = byId(name, false);
+  const vec = byId(vector.ranked, true);
 
   const hits: SearchHit[] = [];
   for (const id of ids) {
@@ -301,7 +437,11 @@ export async function searchCode(db: Db, query: string, options: SearchOptions =
   }
   const tier = (h: SearchHit) =>
     h.scores.name?.match === 'exact' ? 0 : h.scores.name?.match === 'prefix' ? 1 : 2;
-  hits.sort((a, b) => tier(a) - tier(b) || b.score - a.score || (a.id < b.id ? -1 : 1));
+  // Equal scores go to the more central symbol (more incoming calls, imports, type uses).
+  const inDegree = (h: SearchHit) => h.scores.graph?.inDegree ?? 0;
+  hits.sort(
+    (a, b) => tier(a) - tier(b) || b.score - a.score || inDegree(b) - inDegree(a) || (a.id < b.id ? -1 : 1),
+  );
   const result: SearchResult = {
     query,
     hits: hits.slice(0, options.limit ?? 10),

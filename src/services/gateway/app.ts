@@ -1,13 +1,14 @@
 import { Hono, type MiddlewareHandler } from 'hono';
-import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { Counter, Histogram } from 'prom-client';
 import { z } from 'zod';
 import type { Logger } from '../../core/index.ts';
 import type { Db } from '../../db/index.ts';
 import { registry } from '../../metrics/index.ts';
 import { type Embedder, FUSION_MODES, searchCode } from '../../search/index.ts';
+import { describeIssues, errorHandler, fail, SAFE_MESSAGES } from './respond.ts';
+
+export type { ApiResponse } from './respond.ts';
 
 /** What `createGatewayApp` serves from. */
 export interface GatewayAppOptions {
@@ -23,21 +24,6 @@ export interface GatewayAppOptions {
 export const GATEWAY_ERROR_CODES = ['INVALID_REQUEST', 'NOT_FOUND', 'DB_UNAVAILABLE', 'INTERNAL'] as const;
 /** One of `GATEWAY_ERROR_CODES`. */
 export type GatewayErrorCode = (typeof GATEWAY_ERROR_CODES)[number];
-
-/** The body of every JSON response: the result, or an error with a stable `code` to branch on. */
-export type ApiResponse<T> =
-  | { readonly ok: true; readonly result: T }
-  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
-
-// Messages for known codes; anything else gets a message naming only the code, never the error's own text
-// (a DbError's message carries the first line of its SQL).
-const SAFE_MESSAGES: Readonly<Record<string, string>> = {
-  DB_QUERY_FAILED: 'A database query failed.',
-  DB_UNAVAILABLE: 'The database is unavailable.',
-};
-const INTERNAL_MESSAGE = 'Internal server error.';
-// A code worth passing on looks like CogoError's (`DB_QUERY_FAILED`), not a SQLSTATE or free text.
-const CODE_PATTERN = /^[A-Z][A-Z0-9_]{1,63}$/;
 
 const MAX_LIST_ITEMS = 20;
 const commaList = (name: string) =>
@@ -61,26 +47,6 @@ export const SearchCodeQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(10),
   fusion: z.enum(FUSION_MODES).default('rrf'),
 });
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      if (issue.code === 'unrecognized_keys') return `unknown parameter(s): ${issue.keys.join(', ')}`;
-      const name = issue.path.length > 0 ? String(issue.path[0]) : 'query';
-      return `${name}: ${issue.message}`;
-    })
-    .join('; ');
-}
-
-function fail(code: string, message: string): ApiResponse<never> {
-  return { ok: false, error: { code, message } };
-}
-
-function knownCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
-  const code = error.code;
-  return typeof code === 'string' && CODE_PATTERN.test(code) ? code : undefined;
-}
 
 interface HttpMetrics {
   readonly requests: Counter<'route' | 'method' | 'status'>;
@@ -182,21 +148,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
 
   app.notFound((c) => c.json(fail('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), 404));
 
-  app.onError((error, c) => {
-    if (error instanceof HTTPException && error.status < 500) {
-      return c.json(
-        fail('INVALID_REQUEST', error.message || 'Bad request.'),
-        error.status as ContentfulStatusCode,
-      );
-    }
-    const code = knownCode(error);
-    logger?.error(
-      { err: error, method: c.req.method, path: c.req.path, code: code ?? 'INTERNAL' },
-      'request failed',
-    );
-    if (code) return c.json(fail(code, SAFE_MESSAGES[code] ?? `The request failed (${code}).`), 500);
-    return c.json(fail('INTERNAL', INTERNAL_MESSAGE), 500);
-  });
+  app.onError(errorHandler(logger));
 
   return app;
 }

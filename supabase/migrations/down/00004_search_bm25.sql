@@ -1,0 +1,13 @@
+drop trigger search_chunks_truncated on search_chunks;
+drop trigger search_chunks_updated_added on search_chunks;
+drop trigger search_chunks_updated_removed on search_chunks;
+drop trigger search_chunks_added on search_chunks;
+drop trigger search_chunks_removed on search_chunks;
+drop function search_chunks_count_truncated();
+drop function search_chunks_count_added();
+drop function search_chunks_count_removed();
+drop table search_stats;
+drop table search_terms;
+alter table search_chunks drop column keyword_len;
+drop function search_keyword_length(tsvector);
+drop index search_chunks_symbol_idx;

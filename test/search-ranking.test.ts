@@ -1,0 +1,162 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../src/db/index.ts';
+import { indexRepository } from '../src/kg/index.ts';
+import { codeWordsOf, createLocalEmbedder, indexSearch, searchCode } from '../src/search/index.ts';
+import { ADAPTERS, createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
+import { createRepo, SRC_TSCONFIG } from './helpers/repos.ts';
+
+const embedder = createLocalEmbedder();
+const keywordOnly = { weights: { keyword: 1, vector: 0, name: 0, graph: 0 } } as const;
+
+// Every function reads and writes a stream; one also throttles, one debounces.
+const STREAMS = `
+export function openStream(path: string): string { return readStream(path) + writeStream(path); }
+export function readStream(path: string): string { return 'read stream ' + path; }
+export function writeStream(path: string): string { return 'write stream ' + path; }
+export function pipeStream(path: string): string { return readStream(path) + writeStream(path); }
+export function throttleStream(path: string): string { return readStream(path) + ' throttle'; }
+export function debounceInput(path: string): string { return 'debounce ' + writeStream(path); }
+`;
+
+// Two functions alike in every word but their names; three callers make alphaTask the more central
+// (its chunk id also sorts after betaTask's, so without the graph tie-break betaTask would come first).
+const TASKS = `
+export function alphaTask(n: number): number { const retries = n * 2; return retries + backoffJitter(n); }
+export function betaTask(n: number): number { const retries = n * 2; return retries + backoffJitter(n); }
+export function backoffJitter(n: number): number { return n; }
+export function first(): number { return alphaTask(1); }
+export function second(): number { return alphaTask(2); }
+export function third(): number { return alphaTask(3); }
+`;
+
+async function recount(db: Db) {
+  const terms = await db.query<{ term: string; df: number }>(
+    `select t.term, count(*)::int as df
+       from search_chunks c, unnest(tsvector_to_array(c.keywords)) as t(term) group by t.term order by t.term`,
+  );
+  const stored = await db.query<{ term: string; df: number }>(
+    'select term, df from search_terms order by term',
+  );
+  const totals = await db.query<{ chunks: number; total: number }>(
+    'select count(*)::int as chunks, coalesce(sum(keyword_len), 0)::float8 as total from search_chunks',
+  );
+  const stats = await db.query<{ chunks: number; total: number }>(
+    'select chunks::int as chunks, total_len as total from search_stats',
+  );
+  return { terms: terms.rows, stored: stored.rows, totals: totals.rows[0]!, stats: stats.rows[0]! };
+}
+
+async function expectStatsCurrent(db: Db): Promise<void> {
+  const r = await recount(db);
+  expect(r.stored).toEqual(r.terms);
+  expect(r.stats.chunks).toBe(r.totals.chunks);
+  expect(r.stats.total).toBeCloseTo(r.totals.total, 3);
+}
+
+describe.each(ADAPTERS)('keyword ranking on %s', (adapter) => {
+  let t: TestDatabase;
+  let root: string;
+
+  const reindex = async () => {
+    await indexRepository(t.db, { root, maxFileBytes: 1_000_000 });
+    await indexSearch(t.db, { root, embedder, maxFileBytes: 1_000_000 });
+  };
+
+  beforeAll(async () => {
+    t = await createMigratedDatabase(adapter, 'search_ranking');
+    root = createRepo({ 'tsconfig.json': SRC_TSCONFIG, 'src/streams.ts': STREAMS, 'src/tasks.ts': TASKS });
+    await reindex();
+  });
+  afterAll(() => t?.dispose());
+
+  it('keeps document frequencies and lengths equal to a recount through edits, deletes, updates and truncate', async () => {
+    await expectStatsCurrent(t.db);
+    const before = await recount(t.db);
+    expect(before.stats.chunks).toBeGreaterThan(10);
+    expect(before.stored.find((x) => x.term === 'stream')?.df).toBeGreaterThanOrEqual(5);
+
+    writeFileSync(
+      join(root, 'src/extra.ts'),
+      'export function sampleStream(s: string): string { return s; }\n',
+    );
+    await reindex();
+    await expectStatsCurrent(t.db);
+    // The function's chunk and its module's (which lists the exports).
+    expect((await recount(t.db)).stored.find((x) => x.term === 'sample')?.df).toBe(2);
+
+    rmSync(join(root, 'src/extra.ts'));
+    await reindex();
+    await expectStatsCurrent(t.db);
+    // A term no chunk has any more is gone, not left at zero.
+    expect((await recount(t.db)).stored.find((x) => x.term === 'sample')).toBeUndefined();
+    expect(await recount(t.db)).toEqual(before);
+
+    await t.db.query(
+      `update search_chunks set keywords = keywords || to_tsvector('simple', 'sample') where name = 'readStream'`,
+    );
+    await expectStatsCurrent(t.db);
+
+    await t.db.exec('truncate search_chunks');
+    await expectStatsCurrent(t.db);
+    expect((await recount(t.db)).stats).toEqual({ chunks: 0, total: 0 });
+
+    // Everything comes back with the next run (the chunked files' hashes went with the chunks).
+    await reindex();
+    await expectStatsCurrent(t.db);
+  });
+
+  it('weighs a rare word above common ones (BM25 IDF)', async () => {
+    // "stream" is in most chunks, "debounce" in one: the one chunk with the rare word wins although
+    // others say "stream" more often.
+    const result = await searchCode(t.db, 'stream stream stream debounce', keywordOnly);
+    expect(result.hits[0]?.symbol).toBe('debounceInput');
+    const debounce = result.hits[0]!.scores.keyword!.score;
+    const stream = result.hits.find((h) => h.symbol === 'readStream')!.scores.keyword!.score;
+    expect(debounce).toBeGreaterThan(stream);
+  });
+
+  it('ignores English stop words in a sentence, but not when they are all the query has', async () => {
+    // "the", "is", "that" are rare in code, so BM25 would prize them; they must not count.
+    const withStops = await searchCode(t.db, 'the function that is throttle', keywordOnly);
+    const without = await searchCode(t.db, 'function throttle', keywordOnly);
+    expect(withStops.hits.map((h) => [h.symbol, h.scores.keyword?.score])).toEqual(
+      without.hits.map((h) => [h.symbol, h.scores.keyword?.score]),
+    );
+    expect(withStops.hits[0]?.symbol).toBe('throttleStream');
+    // `first` is an English stop word and a function name here: alone, it is searched.
+    const alone = await searchCode(t.db, 'first', keywordOnly);
+    expect(alone.hits.map((h) => h.symbol)).toContain('first');
+  });
+
+  it('gives identifiers a sentence writes in code form the name signal, without ranking them first', async () => {
+    expect(codeWordsOf('like mergeMap, but calls run() on Foo.bar and load_config; e.g. not Plain')).toEqual([
+      'mergeMap',
+      'run',
+      'Foo.bar',
+      'load_config',
+      'e.g',
+    ]);
+    const result = await searchCode(t.db, 'what does readStream return', { embedder });
+    const hit = result.hits.find((h) => h.symbol === 'readStream');
+    expect(hit?.scores.name).toMatchObject({ match: 'mentioned', rank: 1 });
+    expect(result.hits[0]?.symbol).toBe('readStream');
+    // Only a one-identifier query puts exact matches first: here a chunk that says more of the
+    // sentence's words can outrank the one it mentions.
+    const contrast = await searchCode(t.db, 'unlike readStream, throttle the stream', keywordOnly);
+    expect(contrast.hits[0]?.symbol).toBe('throttleStream');
+  });
+
+  it('orders equal scores by the graph: the more central symbol first', async () => {
+    const result = await searchCode(t.db, 'retries backoff jitter', { ...keywordOnly, limit: 20 });
+    const alpha = result.hits.find((h) => h.symbol === 'alphaTask')!;
+    const beta = result.hits.find((h) => h.symbol === 'betaTask')!;
+    expect(alpha.scores.keyword!.score).toBe(beta.scores.keyword!.score);
+    expect(alpha.scores.keyword!.rank).toBe(beta.scores.keyword!.rank);
+    expect(alpha.score).toBe(beta.score);
+    expect(alpha.scores.graph!.inDegree).toBeGreaterThan(beta.scores.graph!.inDegree);
+    expect(alpha.id > beta.id).toBe(true);
+    expect(result.hits.indexOf(alpha)).toBe(result.hits.indexOf(beta) - 1);
+  });
+});
