@@ -13,6 +13,7 @@ import {
 export interface CliContext {
   readonly config: CogoConfig;
   readonly logger: Logger;
+  readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean };
   readonly cwd: string;

@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { CogoError, createLogger, errorMessage, loadConfig } from '../core/index.ts';
 import { createProgram } from './program.ts';
 
-// Entry point: the only place that reads process.env and process.argv.
+// Entry point: the only place that reads process.env, process.argv and the standard streams.
 try {
   const config = loadConfig(process.env);
   // The command prints its own report; JSON log lines on stderr only when LOG_LEVEL asks for them.
@@ -10,6 +10,7 @@ try {
   const program = createProgram({
     config,
     logger,
+    stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     cwd: process.cwd(),

@@ -22,6 +22,7 @@ import {
   type ProgressEvent,
   queryGraph,
 } from '../kg/index.ts';
+import { createKeyVault, createRouter, parseMasterKey } from '../llm/index.ts';
 import { collectProcessMetrics } from '../metrics/index.ts';
 import {
   createEmbedder,
@@ -34,6 +35,7 @@ import {
 } from '../search/index.ts';
 import { createGatewayApp, startGateway } from '../services/gateway/index.ts';
 import { type CliContext, openMigratedDb, withDb } from './context.ts';
+import { addLlmCommands } from './llm-commands.ts';
 
 function int(value: string): number {
   const n = Number(value);
@@ -232,16 +234,29 @@ export function createProgram(ctx: CliContext): Command {
 
   program
     .command('gateway')
-    .description('serve the HTTP API (GET /api/search/code, /healthz, /metrics) for the repository')
+    .description(
+      'serve the HTTP API (GET /api/search/code, POST /api/router-select, /api/key-vault, /healthz, /metrics)',
+    )
     .option('--port <n>', 'port (default GATEWAY_PORT)', int)
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .action(async (opts: { port?: number; host: string }) => {
       collectProcessMetrics();
       const d = await openMigratedDb(ctx, repo());
+      const { verifyJwt, jwtSecret } = ctx.config.auth;
+      // router-select and key-vault need JWT settings: a secret, or development mode said outright.
+      const auth = !verifyJwt ? { verifyJwt } : jwtSecret ? { verifyJwt, jwtSecret } : undefined;
+      if (!auth)
+        ctx.logger.warn(
+          'router-select and key-vault are off: set SUPABASE_JWT_SECRET (or VERIFY_JWT=false in development)',
+        );
+      const masterKey = ctx.config.llm.vaultMasterKey;
       const app = createGatewayApp({
         db: d,
         embedder: createEmbedder(ctx.config.embedding),
         logger: ctx.logger,
+        router: createRouter({ db: d, ...ctx.config.llm }),
+        ...(masterKey ? { vault: createKeyVault(d, { masterKey: parseMasterKey(masterKey) }) } : {}),
+        ...(auth ? { auth } : {}),
       });
       const gateway = await startGateway({ app, port: opts.port ?? ctx.config.gatewayPort, host: opts.host });
       write(ctx.stdout, `cogo gateway listening on http://${gateway.host}:${gateway.port}`);
@@ -256,6 +271,8 @@ export function createProgram(ctx: CliContext): Command {
         process.once('SIGINT', stop);
       });
     });
+
+  addLlmCommands(program, ctx, repo);
 
   program
     .command('demo [path]')

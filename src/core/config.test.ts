@@ -14,7 +14,44 @@ describe('loadConfig', () => {
       embedding: { provider: 'local', dimension: 384 },
       maxFileBytes: CONFIG_DEFAULTS.COGO_MAX_FILE_BYTES,
       coverageMin: { params: 70, returns: 80, fields: 80, lines: 100 },
+      llm: {
+        scoreVersion: 'v1',
+        healthTtlMs: 1440 * 60_000,
+        firstTokenTimeoutMs: 20_000,
+        vaultMasterKey: undefined,
+      },
+      auth: { verifyJwt: true, jwtSecret: undefined },
     });
+  });
+
+  it('selects router score v2 with ROUTER_SCORE_V2 and reads the health TTL in minutes', () => {
+    expect(loadConfig({ ROUTER_SCORE_V2: 'true', HEALTH_TTL_MIN: '30' }).llm).toMatchObject({
+      scoreVersion: 'v2',
+      healthTtlMs: 30 * 60_000,
+    });
+    expect(loadConfig({ ROUTER_SCORE_V2: '0' }).llm.scoreVersion).toBe('v1');
+    expect(() => loadConfig({ ROUTER_SCORE_V2: 'yes' })).toThrow(/ROUTER_SCORE_V2="yes"/);
+  });
+
+  it('never shows a secret variable’s value in an error', () => {
+    // A master key one byte short: invalid, and still never printed.
+    const secret = Buffer.alloc(31, 7).toString('base64');
+    let error: unknown;
+    try {
+      loadConfig({ COGO_VAULT_MASTER_KEY: secret, HEALTH_TTL_MIN: '-1' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues.map((i) => i.split('=')[0]).sort()).toEqual([
+      'COGO_VAULT_MASTER_KEY',
+      'HEALTH_TTL_MIN',
+    ]);
+    expect((error as Error).message).toContain('COGO_VAULT_MASTER_KEY=<redacted>');
+    expect((error as Error).message).not.toContain(secret);
+    const good = Buffer.alloc(32, 7);
+    expect(loadConfig({ COGO_VAULT_MASTER_KEY: good.toString('base64') }).llm.vaultMasterKey).toBeDefined();
+    expect(loadConfig({ COGO_VAULT_MASTER_KEY: good.toString('hex') }).llm.vaultMasterKey).toBeDefined();
   });
 
   it('coerces numbers and treats empty strings as unset', () => {

@@ -13,7 +13,24 @@ export const CONFIG_DEFAULTS = {
   KG_COVERAGE_RETURNS_MIN: 80,
   KG_COVERAGE_FIELDS_MIN: 80,
   KG_COVERAGE_LINES_MIN: 100,
+  ROUTER_SCORE_V2: false,
+  HEALTH_TTL_MIN: 1440,
+  LLM_FIRST_TOKEN_TIMEOUT_MS: 20_000,
 } as const;
+
+// Variables whose values never appear in an error message.
+const SECRET_KEYS: ReadonlySet<string> = new Set([
+  'EMBEDDING_API_KEY',
+  'COGO_VAULT_MASTER_KEY',
+  'SUPABASE_JWT_SECRET',
+]);
+
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0'].includes(v), 'must be true, false, 1 or 0')
+  .transform((v) => v === 'true' || v === '1');
 
 const percent = z.coerce.number().min(0).max(100);
 
@@ -43,6 +60,24 @@ const envSchema = z.object({
   KG_COVERAGE_RETURNS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_RETURNS_MIN),
   KG_COVERAGE_FIELDS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_FIELDS_MIN),
   KG_COVERAGE_LINES_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_LINES_MIN),
+  ROUTER_SCORE_V2: flag.optional(),
+  HEALTH_TTL_MIN: z.coerce.number().positive().default(CONFIG_DEFAULTS.HEALTH_TTL_MIN),
+  LLM_FIRST_TOKEN_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(CONFIG_DEFAULTS.LLM_FIRST_TOKEN_TIMEOUT_MS),
+  COGO_VAULT_MASTER_KEY: z
+    .string()
+    .trim()
+    .refine(
+      (v) => /^[0-9a-fA-F]{64}$/.test(v) || Buffer.from(v, 'base64').length === 32,
+      'must be 32 bytes as 64 hex digits or base64',
+    )
+    .optional(),
+  // JWT checks on router-select and key-vault; `false` is development mode (the seed's verify_jwt: false).
+  VERIFY_JWT: flag.optional(),
+  SUPABASE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 });
 
 /** Validated configuration of one cogo process. */
@@ -71,6 +106,17 @@ export interface CogoConfig {
     readonly fields: number;
     readonly lines: number;
   };
+  readonly llm: {
+    /** `ROUTER_SCORE_V2=true`: score v2 (policy penalties, regions, cold start, backoff). */
+    readonly scoreVersion: 'v1' | 'v2';
+    /** Health older than this counts as unknown (`HEALTH_TTL_MIN`). */
+    readonly healthTtlMs: number;
+    readonly firstTokenTimeoutMs: number;
+    /** The vault's master key as given (never logged); absent means no vault. */
+    readonly vaultMasterKey: string | undefined;
+  };
+  /** JWT verification for router-select and key-vault: on unless VERIFY_JWT=false. */
+  readonly auth: { readonly verifyJwt: boolean; readonly jwtSecret: string | undefined };
 }
 
 /**
@@ -91,7 +137,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     throw new ConfigError(
       parsed.error.issues.map((issue) => {
         const key = String(issue.path[0] ?? '?');
-        return `${key}=${JSON.stringify(input[key])}: ${issue.message}`;
+        const shown = SECRET_KEYS.has(key) ? '<redacted>' : JSON.stringify(input[key]);
+        return `${key}=${shown}: ${issue.message}`;
       }),
     );
   }
@@ -128,5 +175,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       fields: e.KG_COVERAGE_FIELDS_MIN,
       lines: e.KG_COVERAGE_LINES_MIN,
     },
+    llm: {
+      scoreVersion: (e.ROUTER_SCORE_V2 ?? CONFIG_DEFAULTS.ROUTER_SCORE_V2) ? 'v2' : 'v1',
+      healthTtlMs: e.HEALTH_TTL_MIN * 60_000,
+      firstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
+      vaultMasterKey: e.COGO_VAULT_MASTER_KEY,
+    },
+    auth: { verifyJwt: e.VERIFY_JWT ?? true, jwtSecret: e.SUPABASE_JWT_SECRET },
   };
 }

@@ -4,9 +4,13 @@ import { Counter, Histogram } from 'prom-client';
 import { z } from 'zod';
 import type { Logger } from '../../core/index.ts';
 import type { Db } from '../../db/index.ts';
+import type { KeyVault, Router } from '../../llm/index.ts';
 import { registry } from '../../metrics/index.ts';
 import { type Embedder, FUSION_MODES, searchCode } from '../../search/index.ts';
+import type { JwtAuthOptions } from './auth.ts';
 import { describeIssues, errorHandler, fail, SAFE_MESSAGES } from './respond.ts';
+import { createKeyVaultRoutes } from './routes/key-vault.ts';
+import { createRouterSelectRoutes } from './routes/router-select.ts';
 
 export type { ApiResponse } from './respond.ts';
 
@@ -18,6 +22,12 @@ export interface GatewayAppOptions {
   readonly embedder?: Embedder;
   /** Receives the details (stack, SQL) that responses leave out. */
   readonly logger?: Logger;
+  /** Serves `POST /api/router-select` (with `auth`). */
+  readonly router?: Router;
+  /** Serves `/api/key-vault/keys...` (with `auth`). */
+  readonly vault?: KeyVault;
+  /** JWT checks for router-select and key-vault; without it those routes are not served. */
+  readonly auth?: JwtAuthOptions;
 }
 
 /** The error codes the gateway itself produces; others come from the errors it catches (`DB_QUERY_FAILED`, ...). */
@@ -145,6 +155,18 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     });
     return c.json({ ok: true, result });
   });
+
+  const withLogger = logger ? { logger } : {};
+  if (options.router && options.auth)
+    app.route(
+      '/api/router-select',
+      createRouterSelectRoutes({ router: options.router, ...options.auth, ...withLogger }),
+    );
+  if (options.vault && options.auth)
+    app.route(
+      '/api/key-vault',
+      createKeyVaultRoutes({ vault: options.vault, ...options.auth, ...withLogger }),
+    );
 
   app.notFound((c) => c.json(fail('NOT_FOUND', `No route for ${c.req.method} ${c.req.path}.`), 404));
 

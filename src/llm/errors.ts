@@ -1,0 +1,120 @@
+import { CogoError } from '../core/index.ts';
+
+export const LLM_ERROR_CODES = [
+  'LLM_HTTP_ERROR',
+  'LLM_RATE_LIMITED',
+  'LLM_TIMEOUT',
+  'LLM_NETWORK',
+  'LLM_AUTH',
+  'LLM_CONTENT_POLICY',
+  'LLM_CONTEXT_WINDOW',
+  'LLM_INVALID_REQUEST',
+  'LLM_INVALID_RESPONSE',
+  'LLM_STREAM_INTERRUPTED',
+  'LLM_FIRST_TOKEN_TIMEOUT',
+  'LLM_CIRCUIT_OPEN',
+  'LLM_NO_CANDIDATE',
+  'LLM_ALL_FAILED',
+] as const;
+export type LlmErrorCode = (typeof LLM_ERROR_CODES)[number];
+
+const RETRYABLE: ReadonlySet<LlmErrorCode> = new Set([
+  'LLM_RATE_LIMITED',
+  'LLM_TIMEOUT',
+  'LLM_NETWORK',
+  'LLM_STREAM_INTERRUPTED',
+  'LLM_FIRST_TOKEN_TIMEOUT',
+]);
+
+export interface LlmErrorOptions {
+  readonly cause?: unknown;
+  readonly status?: number;
+  /** From a Retry-After header (seconds or HTTP date), in milliseconds. */
+  readonly retryAfterMs?: number;
+  readonly provider?: string;
+  readonly model?: string;
+  /** Overrides the code's default (5xx HTTP errors are retryable, other statuses not). */
+  readonly isRetryable?: boolean;
+}
+
+/** A classified language-model failure. The message never holds a key or a prompt. */
+export class LlmError extends CogoError {
+  declare readonly code: LlmErrorCode;
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly provider: string | undefined;
+  readonly model: string | undefined;
+
+  constructor(code: LlmErrorCode, message: string, options: LlmErrorOptions = {}) {
+    super(code, message, {
+      cause: options.cause,
+      isRetryable: options.isRetryable ?? RETRYABLE.has(code),
+    });
+    this.name = 'LlmError';
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+    this.provider = options.provider;
+    this.model = options.model;
+  }
+}
+
+/** Milliseconds from a Retry-After value: delay-seconds or an HTTP date; undefined if absent or malformed. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+const CONTEXT_WINDOW =
+  /context.{0,20}(length|window)|maximum.{0,30}tokens|too many tokens|prompt is too long|too long/i;
+const CONTENT_POLICY = /content.?(policy|filter|management)|safety|moderation|flagged/i;
+
+export interface HttpFailure {
+  readonly status: number;
+  /** The provider's error message (never echoed with request data). */
+  readonly message: string;
+  readonly retryAfter?: string | null;
+  readonly provider: string;
+  readonly model: string;
+  readonly cause?: unknown;
+}
+
+/**
+ * Classifies an HTTP error response: 429 rate limit (with Retry-After), 401/403 auth, 408 timeout,
+ * context-window and content-policy refusals (by status and the provider's message), other 4xx
+ * invalid requests (not retryable), 5xx and Anthropic's 529 overload (retryable).
+ */
+export function classifyHttpFailure(f: HttpFailure): LlmError {
+  const where = `${f.provider}/${f.model}`;
+  const base = { status: f.status, provider: f.provider, model: f.model, cause: f.cause };
+  const detail = f.message ? `: ${f.message.slice(0, 300)}` : '';
+  if (f.status === 429)
+    return new LlmError('LLM_RATE_LIMITED', `${where} rate limited (429)${detail}`, {
+      ...base,
+      retryAfterMs: parseRetryAfter(f.retryAfter),
+    });
+  if (f.status === 401 || f.status === 403)
+    return new LlmError('LLM_AUTH', `${where} refused the credentials (${f.status})${detail}`, base);
+  if (f.status === 408) return new LlmError('LLM_TIMEOUT', `${where} timed out (408)${detail}`, base);
+  if (f.status >= 500)
+    return new LlmError('LLM_HTTP_ERROR', `${where} failed with ${f.status}${detail}`, {
+      ...base,
+      isRetryable: true,
+      retryAfterMs: parseRetryAfter(f.retryAfter),
+    });
+  if (CONTEXT_WINDOW.test(f.message))
+    return new LlmError(
+      'LLM_CONTEXT_WINDOW',
+      `${where} context window exceeded (${f.status})${detail}`,
+      base,
+    );
+  if (CONTENT_POLICY.test(f.message))
+    return new LlmError(
+      'LLM_CONTENT_POLICY',
+      `${where} refused by content policy (${f.status})${detail}`,
+      base,
+    );
+  return new LlmError('LLM_INVALID_REQUEST', `${where} rejected the request (${f.status})${detail}`, base);
+}

@@ -1,0 +1,297 @@
+/**
+ * A local server speaking the providers' real wire protocols, for tests and benchmarks (hosted LLM
+ * APIs cannot run here): OpenAI chat completions (`POST /v1/chat/completions`, JSON or SSE `data:`
+ * chunks ending in `data: [DONE]`, usage chunk on `stream_options.include_usage`) and Anthropic
+ * Messages (`POST /v1/messages`, JSON or SSE with `event:` and `data:` lines). Each model follows a
+ * script of steps, one per request (the last repeats): a reply, an error status, a hang, a slow or
+ * cut stream. Every request is recorded.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type Step =
+  | {
+      /** The answer's text, streamed word by word (with its spaces). */
+      readonly reply: string;
+      /** Structured output: sent as the JSON text (OpenAI) or as the forced tool's input (Anthropic). */
+      readonly json?: unknown;
+      readonly usage?: { readonly input: number; readonly output: number };
+      readonly firstTokenDelayMs?: number;
+      readonly deltaDelayMs?: number;
+      /** Send this many deltas, then destroy the socket. */
+      readonly cutAfterDeltas?: number;
+    }
+  | { readonly status: number; readonly message?: string; readonly retryAfter?: string }
+  | { readonly hangBeforeFirstTokenMs: number };
+
+export interface RecordedRequest {
+  readonly path: string;
+  readonly protocol: 'openai' | 'anthropic';
+  readonly model: string;
+  readonly stream: boolean;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly body: Record<string, unknown>;
+  readonly at: number;
+}
+
+export interface LlmTestServer {
+  /** `http://127.0.0.1:<port>`; OpenAI clients use `${url}/v1`. */
+  readonly url: string;
+  readonly requests: RecordedRequest[];
+  /** Sets a model's script; each request takes the next step and the last one repeats. */
+  script(model: string, steps: readonly Step[]): void;
+  /** Forgets scripts and recorded requests. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Before a scripted cut, let the deltas already written reach the client.
+const CUT_AFTER_MS = 50;
+async function cut(res: ServerResponse): Promise<void> {
+  await sleep(CUT_AFTER_MS);
+  res.socket?.destroy();
+}
+const words = (text: string) => text.match(/\S+\s*/g) ?? [];
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let data = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      data += c;
+    });
+    req.on('end', () => resolve(data));
+    req.on('error', reject);
+  });
+}
+
+function sendError(
+  res: ServerResponse,
+  protocol: 'openai' | 'anthropic',
+  step: { status: number; message?: string; retryAfter?: string },
+) {
+  const message = step.message ?? `scripted ${step.status}`;
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (step.retryAfter) headers['retry-after'] = step.retryAfter;
+  res.writeHead(step.status, headers);
+  res.end(
+    JSON.stringify(
+      protocol === 'openai'
+        ? {
+            error: {
+              message,
+              type: step.status === 429 ? 'rate_limit_exceeded' : 'server_error',
+              code: null,
+            },
+          }
+        : { type: 'error', error: { type: step.status === 429 ? 'rate_limit_error' : 'api_error', message } },
+    ),
+  );
+}
+
+async function openaiReply(
+  res: ServerResponse,
+  model: string,
+  stream: boolean,
+  step: Extract<Step, { reply: string }>,
+) {
+  const text = step.json !== undefined ? JSON.stringify(step.json) : step.reply;
+  const usage = {
+    prompt_tokens: step.usage?.input ?? 10,
+    completion_tokens: step.usage?.output ?? words(text).length,
+  };
+  const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
+  const created = Math.floor(Date.now() / 1000);
+  if (!stream) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        id,
+        object: 'chat.completion',
+        created,
+        model,
+        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+        usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
+      }),
+    );
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const chunk = (
+    delta: Record<string, unknown>,
+    finish: string | null,
+    extra: Record<string, unknown> = {},
+  ) =>
+    res.write(
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`,
+    );
+  if (step.firstTokenDelayMs) await sleep(step.firstTokenDelayMs);
+  chunk({ role: 'assistant', content: '' }, null);
+  let sent = 0;
+  for (const w of words(text)) {
+    if (step.cutAfterDeltas !== undefined && sent >= step.cutAfterDeltas) return cut(res);
+    chunk({ content: w }, null);
+    sent++;
+    if (step.deltaDelayMs) await sleep(step.deltaDelayMs);
+  }
+  if (step.cutAfterDeltas !== undefined && sent >= step.cutAfterDeltas) return cut(res);
+  chunk({}, 'stop');
+  res.write(
+    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`,
+  );
+  res.end('data: [DONE]\n\n');
+}
+
+async function anthropicReply(
+  res: ServerResponse,
+  model: string,
+  stream: boolean,
+  body: Record<string, unknown>,
+  step: Extract<Step, { reply: string }>,
+) {
+  const tool =
+    Array.isArray(body.tools) && body.tools.length > 0 ? (body.tools[0] as { name: string }) : undefined;
+  const text = step.json !== undefined ? JSON.stringify(step.json) : step.reply;
+  const usage = {
+    input_tokens: step.usage?.input ?? 10,
+    output_tokens: step.usage?.output ?? words(text).length,
+  };
+  const id = `msg_${Math.random().toString(36).slice(2)}`;
+  const stop = tool ? 'tool_use' : 'end_turn';
+  if (!stream) {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const content = tool
+      ? [{ type: 'tool_use', id: 'toolu_1', name: tool.name, input: step.json ?? {} }]
+      : [{ type: 'text', text }];
+    res.end(
+      JSON.stringify({
+        id,
+        type: 'message',
+        role: 'assistant',
+        model,
+        content,
+        stop_reason: stop,
+        stop_sequence: null,
+        usage,
+      }),
+    );
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const event = (name: string, data: Record<string, unknown>) =>
+    res.write(`event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`);
+  if (step.firstTokenDelayMs) await sleep(step.firstTokenDelayMs);
+  event('message_start', {
+    message: {
+      id,
+      type: 'message',
+      role: 'assistant',
+      model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { input_tokens: usage.input_tokens, output_tokens: 1 },
+    },
+  });
+  event('content_block_start', {
+    index: 0,
+    content_block: tool
+      ? { type: 'tool_use', id: 'toolu_1', name: tool.name, input: {} }
+      : { type: 'text', text: '' },
+  });
+  event('ping', {});
+  let sent = 0;
+  for (const w of words(text)) {
+    if (step.cutAfterDeltas !== undefined && sent >= step.cutAfterDeltas) return cut(res);
+    event('content_block_delta', {
+      index: 0,
+      delta: tool ? { type: 'input_json_delta', partial_json: w } : { type: 'text_delta', text: w },
+    });
+    sent++;
+    if (step.deltaDelayMs) await sleep(step.deltaDelayMs);
+  }
+  if (step.cutAfterDeltas !== undefined && sent >= step.cutAfterDeltas) return cut(res);
+  event('content_block_stop', { index: 0 });
+  event('message_delta', {
+    delta: { stop_reason: stop, stop_sequence: null },
+    usage: { output_tokens: usage.output_tokens },
+  });
+  event('message_stop', {});
+  res.end();
+}
+
+/** Starts the server on a free port of 127.0.0.1. */
+export async function startLlmTestServer(): Promise<LlmTestServer> {
+  const scripts = new Map<string, { steps: readonly Step[]; next: number }>();
+  const requests: RecordedRequest[] = [];
+  const sockets = new Set<Socket>();
+
+  const server = createServer(async (req, res) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    if (req.method === 'GET' && path === '/v1/models') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          data: [...scripts.keys()].map((id) => ({ id, object: 'model', owned_by: 'test' })),
+        }),
+      );
+      return;
+    }
+    const protocol =
+      path === '/v1/chat/completions' ? 'openai' : path === '/v1/messages' ? 'anthropic' : undefined;
+    if (req.method !== 'POST' || !protocol) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${path}` } }));
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(await readBody(req)) as Record<string, unknown>;
+    } catch {
+      return sendError(res, protocol, { status: 400, message: 'invalid JSON body' });
+    }
+    const model = String(body.model ?? '');
+    const stream = body.stream === true;
+    requests.push({ path, protocol, model, stream, headers: req.headers, body, at: Date.now() });
+    const script = scripts.get(model);
+    if (!script)
+      return sendError(res, protocol, { status: 404, message: `The model \`${model}\` does not exist` });
+    const step = script.steps[Math.min(script.next, script.steps.length - 1)]!;
+    script.next++;
+    if ('status' in step) return sendError(res, protocol, step);
+    if ('hangBeforeFirstTokenMs' in step) {
+      res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+      res.flushHeaders();
+      await sleep(step.hangBeforeFirstTokenMs);
+      if (!res.destroyed) res.socket?.destroy();
+      return;
+    }
+    if (protocol === 'openai') await openaiReply(res, model, stream, step);
+    else await anthropicReply(res, model, stream, body, step);
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    script(model, steps) {
+      if (steps.length === 0) throw new Error('a script needs at least one step');
+      scripts.set(model, { steps, next: 0 });
+    },
+    reset() {
+      scripts.clear();
+      requests.length = 0;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
