@@ -1,6 +1,13 @@
 import { sign } from 'hono/jwt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyCatalog, catalogSchema, createRouter, upsertPolicy } from '../src/llm/index.ts';
+import {
+  applyCatalog,
+  catalogSchema,
+  createKeyVault,
+  createRouter,
+  parseMasterKey,
+  upsertPolicy,
+} from '../src/llm/index.ts';
 import { createGatewayApp } from '../src/services/gateway/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 import { type RunningFunction, serveEdgeFunction } from './helpers/deno.ts';
@@ -139,5 +146,80 @@ describe('router-select, one handler on the Node gateway and as a Supabase Edge 
     const ok = await post({ authorization: `Bearer ${valid}` });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { result: { chain: string[] } }).result.chain[0]).toBe('east/large');
+  });
+});
+
+describe('key-vault, one handler on the Node gateway and as a Supabase Edge Function under Deno', () => {
+  let t: TestDatabase;
+  let fn: RunningFunction;
+  const masterKey = Buffer.alloc(32, 9).toString('base64');
+  const SECRET = 'sk-provider-key-for-the-edge-test';
+  const token = async (role: string, sub: string) =>
+    `Bearer ${await sign({ sub, role, exp: Math.floor(Date.now() / 1000) + 300 }, JWT_SECRET)}`;
+
+  beforeAll(async () => {
+    t = await createMigratedDatabase('postgres', 'edge_vault');
+    fn = await serveEdgeFunction('key-vault', {
+      DATABASE_URL: t.url!,
+      COGO_VAULT_MASTER_KEY: masterKey,
+      SUPABASE_JWT_SECRET: JWT_SECRET,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await fn?.stop();
+    await t?.dispose();
+  });
+
+  it('writes a key under Deno that the Node gateway reads back, with roles enforced and every access audited', async () => {
+    const service = await token('service_role', 'ops-bot');
+    const user = await token('authenticated', 'user-7');
+    const put = await fetch(`${fn.url}/key-vault/keys/openai`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: service },
+      body: JSON.stringify({ secret: SECRET, expectedVersion: 0 }),
+    });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toEqual({ ok: true, result: { id: 'openai', version: 1 } });
+    // A second writer with the same expected version loses.
+    const again = await fetch(`${fn.url}/key-vault/keys/openai`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: service },
+      body: JSON.stringify({ secret: 'other', expectedVersion: 0 }),
+    });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ ok: false, error: { code: 'VAULT_CONFLICT' } });
+
+    const app = createGatewayApp({
+      db: t.db,
+      vault: createKeyVault(t.db, { masterKey: parseMasterKey(masterKey) }),
+      auth: { verifyJwt: true, jwtSecret: JWT_SECRET },
+    });
+    const read = await app.request('/api/key-vault/keys/openai', { headers: { authorization: service } });
+    expect(await read.json()).toMatchObject({
+      ok: true,
+      result: { id: 'openai', version: 1, secret: SECRET },
+    });
+
+    const denied = await fetch(`${fn.url}/key-vault/keys/openai`, { headers: { authorization: user } });
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    const listed = await fetch(`${fn.url}/key-vault/keys`, { headers: { authorization: user } });
+    const list = (await listed.json()) as { result: Array<Record<string, unknown>> };
+    expect(list.result.map((k) => [k.id, k.version])).toEqual([['openai', 1]]);
+    expect(JSON.stringify(list)).not.toContain(SECRET);
+    expect((await fetch(`${fn.url}/key-vault/keys`)).status).toBe(401);
+    const missing = await fetch(`${fn.url}/key-vault/keys/nope`, { headers: { authorization: service } });
+    expect(missing.status).toBe(404);
+
+    const { rows } = await t.db.query<{ action: string; actor: string; outcome: string }>(
+      'select action, actor, outcome from secure_keys_audit order by id',
+    );
+    expect(rows.map((r) => `${r.action}:${r.actor}:${r.outcome}`)).toEqual([
+      'write:ops-bot:ok',
+      'fail:ops-bot:conflict',
+      'read:ops-bot:ok',
+      'fail:ops-bot:denied',
+    ]);
+    expect(fn.output()).not.toContain(SECRET);
   });
 });

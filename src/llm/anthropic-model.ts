@@ -9,6 +9,7 @@ import Anthropic, {
   APIError,
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
+import { createDeadline, type Deadline } from './deadline.ts';
 import { classifyHttpFailure, LlmError } from './errors.ts';
 import type {
   ChatRequest,
@@ -48,13 +49,14 @@ const FINISH: Readonly<Record<string, FinishReason>> = {
  * const { text, usage } = await model.generate({ messages: [{ role: 'user', content: 'hi' }] });
  */
 export function createAnthropicModel(options: AnthropicModelOptions): LanguageModel {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const client = new Anthropic({
     apiKey: options.apiKey,
     // Explicit, so the SDK does not pick these up from ANTHROPIC_* environment variables.
     authToken: null,
     baseURL: options.baseUrl ?? 'https://api.anthropic.com',
     maxRetries: 0,
-    timeout: options.timeoutMs ?? 60_000,
+    timeout: timeoutMs,
     logLevel: 'off',
   });
   const who = { provider: options.provider, model: options.model };
@@ -91,10 +93,13 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
 
     async generate(request: ChatRequest): Promise<ChatResult> {
       let message: Anthropic.Messages.Message;
+      const deadline = createDeadline(timeoutMs, request.signal);
       try {
-        message = await client.messages.create(params(request), { signal: request.signal });
+        message = await client.messages.create(params(request), { signal: deadline.signal });
       } catch (error) {
-        throw classify(error, request.signal, false, who, options.apiKey);
+        throw classify(error, request.signal, deadline, false, who, options.apiKey);
+      } finally {
+        deadline.dispose();
       }
       const text = request.responseFormat
         ? JSON.stringify(message.content.find((b) => b.type === 'tool_use')?.input ?? null)
@@ -113,13 +118,16 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
       let stopped = false;
       let model = options.model;
       let opened = false;
+      // The deadline restarts with every event: it catches a provider that stalls, not a long answer.
+      const deadline = createDeadline(timeoutMs, request.signal);
       try {
         const stream = await client.messages.create(
           { ...params(request), stream: true },
-          { signal: request.signal },
+          { signal: deadline.signal },
         );
         opened = true;
         for await (const event of stream) {
+          deadline.touch();
           if (event.type === 'message_start') {
             model = event.message.model;
             usage = {
@@ -139,8 +147,12 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
           }
         }
       } catch (error) {
-        throw classify(error, request.signal, opened, who, options.apiKey);
+        throw classify(error, request.signal, deadline, opened, who, options.apiKey);
+      } finally {
+        deadline.dispose();
       }
+      if (request.signal?.aborted) throw request.signal.reason;
+      if (deadline.expired()) throw new LlmError('LLM_TIMEOUT', `${options.provider}/${options.model} stalled for ${timeoutMs} ms`, who);
       if (!stopped || finish === undefined)
         throw new LlmError(
           'LLM_STREAM_INTERRUPTED',
@@ -155,13 +167,16 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
 function classify(
   error: unknown,
   signal: AbortSignal | undefined,
+  deadline: Deadline,
   opened: boolean,
   who: { provider: string; model: string },
   apiKey: string,
 ): unknown {
   if (signal?.aborted) return signal.reason ?? error;
-  if (error instanceof LlmError || error instanceof APIUserAbortError) return error;
+  if (error instanceof LlmError) return error;
   const where = `${who.provider}/${who.model}`;
+  if (deadline.expired()) return new LlmError('LLM_TIMEOUT', `${where} made no progress in time`, who);
+  if (error instanceof APIUserAbortError) return error;
   const redact = (t: string) => t.split(apiKey).join('[redacted]');
   const message = redact(error instanceof Error ? error.message : String(error));
   if (error instanceof APIConnectionTimeoutError)

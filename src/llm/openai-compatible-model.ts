@@ -4,6 +4,7 @@
  * router's client retries and falls back. Every failure becomes a classified `LlmError`.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { createDeadline, type Deadline } from './deadline.ts';
 import { classifyHttpFailure, LlmError } from './errors.ts';
 import type {
   ChatRequest,
@@ -57,8 +58,9 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
     ...(options.headers ? { defaultHeaders: { ...options.headers } } : {}),
   });
   const who = { provider: options.provider, model: options.model };
-  const classify = (error: unknown, signal: AbortSignal | undefined, streaming: boolean) =>
-    classifyError(error, signal, streaming, who, options.apiKey);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const classify = (error: unknown, signal: AbortSignal | undefined, deadline: Deadline, streaming: boolean) =>
+    classifyError(error, signal, deadline, streaming, who, options.apiKey, timeoutMs);
 
   const body = (request: ChatRequest) => ({
     model: options.model,
@@ -85,10 +87,13 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
 
     async generate(request: ChatRequest): Promise<ChatResult> {
       let response: OpenAI.Chat.Completions.ChatCompletion;
+      const deadline = createDeadline(timeoutMs, request.signal);
       try {
-        response = await client.chat.completions.create(body(request), { signal: request.signal });
+        response = await client.chat.completions.create(body(request), { signal: deadline.signal });
       } catch (error) {
-        throw classify(error, request.signal, false);
+        throw classify(error, request.signal, deadline, false);
+      } finally {
+        deadline.dispose();
       }
       const choice = response.choices?.[0];
       if (!choice || typeof choice.message?.content !== 'string')
@@ -111,13 +116,16 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
       let model = options.model;
       // Once the response has begun, a broken connection is an interrupted stream, not a network error.
       let opened = false;
+      // The deadline restarts with every chunk: it catches a provider that stalls, not a long answer.
+      const deadline = createDeadline(timeoutMs, request.signal);
       try {
         const stream = await client.chat.completions.create(
           { ...body(request), stream: true, stream_options: { include_usage: true } },
-          { signal: request.signal },
+          { signal: deadline.signal },
         );
         opened = true;
         for await (const chunk of stream) {
+          deadline.touch();
           if (chunk.model) model = chunk.model;
           if (chunk.usage) usage = usageOf(chunk.usage);
           const choice = chunk.choices?.[0];
@@ -126,8 +134,12 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
           if (choice?.finish_reason) finish = FINISH[choice.finish_reason] ?? 'other';
         }
       } catch (error) {
-        throw classify(error, request.signal, opened);
+        throw classify(error, request.signal, deadline, opened);
+      } finally {
+        deadline.dispose();
       }
+      if (request.signal?.aborted) throw request.signal.reason;
+      if (deadline.expired()) throw new LlmError('LLM_TIMEOUT', `${options.provider}/${options.model} stalled for ${timeoutMs} ms`, who);
       if (finish === undefined)
         throw new LlmError(
           'LLM_STREAM_INTERRUPTED',
@@ -151,13 +163,16 @@ function redact(text: string, key: string | undefined): string {
 function classifyError(
   error: unknown,
   signal: AbortSignal | undefined,
+  deadline: Deadline,
   streaming: boolean,
   who: { provider: string; model: string },
   apiKey: string | undefined,
+  timeoutMs: number,
 ): unknown {
   if (signal?.aborted) return signal.reason ?? error;
   if (error instanceof LlmError) return error;
   const where = `${who.provider}/${who.model}`;
+  if (deadline.expired()) return new LlmError('LLM_TIMEOUT', `${where} made no progress within ${timeoutMs} ms`, { ...who });
   const message = redact(error instanceof Error ? error.message : String(error), apiKey);
   if (error instanceof APIUserAbortError) return error;
   if (error instanceof APIConnectionTimeoutError)
