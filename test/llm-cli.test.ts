@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,25 @@ describe('cogo llm: catalog, health, costs and select from the command line (ser
       return { code: e.code, stdout: e.stdout, stderr: e.stderr };
     }
   };
+
+  // The secret goes in on standard input, as `cogo llm key put` reads it.
+  const cogoWithInput = (args: string[], input: string, env: Record<string, string>) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [MAIN, ...args], {
+        cwd: dir,
+        env: { ...process.env, LOG_LEVEL: 'silent', DATABASE_URL: t.url!, ...env },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      child.stdin.end(input);
+    });
 
   beforeAll(async () => {
     t = await createMigratedDatabase('postgres', 'llm_cli');
@@ -148,5 +167,44 @@ describe('cogo llm: catalog, health, costs and select from the command line (ser
     const text = await cogo(['llm', 'costs', '--no-prices', '--since', '1h']);
     expect(text.stdout).toMatch(/_probe\s+local\/good\s+1 calls\s+0 failed\s+20 in\s+1 out/);
     expect((await cogo(['llm', 'costs', '--since', 'soon'])).stderr).toMatch(/use a number with m, h or d/);
+  });
+
+  it('stores a provider key from standard input in the vault, and probes the provider with it', async () => {
+    const vaultEnv = { COGO_VAULT_MASTER_KEY: Buffer.alloc(32, 3).toString('hex') };
+    const secret = 'sk-from-stdin-never-on-the-command-line';
+    const put = await cogoWithInput(
+      ['llm', 'key', 'put', 'lab-key', '--expected-version', '0'],
+      `${secret}\n`,
+      vaultEnv,
+    );
+    expect(put).toMatchObject({ code: 0, stdout: 'stored lab-key version 1\n' });
+    const list = await cogo(['llm', 'key', 'list'], vaultEnv);
+    expect(list.stdout).toContain('"id":"lab-key","version":1');
+    expect(list.stdout).not.toContain(secret);
+    await t.db.query("update llm_providers set key_id = 'lab-key' where id = 'local'");
+    server.reset();
+    server.script('good', [{ reply: 'OK' }]);
+    server.script('broken', [{ reply: 'OK' }]);
+    server.script('silent', [{ reply: 'OK' }]);
+    const probe = await cogo(['llm', 'health'], vaultEnv);
+    expect(probe.code).toBe(0);
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual([
+      `Bearer ${secret}`,
+      `Bearer ${secret}`,
+      `Bearer ${secret}`,
+    ]);
+    // Without the master key, the keyed provider's probes fail with a clear reason instead of a crash.
+    const noVault = await cogo(['llm', 'health', '--json']);
+    expect(noVault.code).toBe(0);
+    expect(
+      (JSON.parse(noVault.stdout) as Array<{ errorCode: string }>).every((p) => p.errorCode === 'LLM_AUTH'),
+    ).toBe(true);
+    const stale = await cogoWithInput(
+      ['llm', 'key', 'put', 'lab-key', '--expected-version', '0'],
+      'x',
+      vaultEnv,
+    );
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/VAULT_CONFLICT: key lab-key is at version 1, not 0/);
   });
 });

@@ -94,7 +94,8 @@ describe('the LLM client: routing, retries, fallback, circuits and deadlines aga
       model: 'alpha/m1',
       type: 'output',
     });
-    const r = await client().complete('chat', ask, { onDelta: (d) => deltas.push(d) });
+    const llm = client();
+    const r = await llm.complete('chat', ask, { onDelta: (d) => deltas.push(d) });
     expect(r).toMatchObject({
       text: 'Hello there',
       servedModelId: 'alpha/m1',
@@ -125,6 +126,8 @@ describe('the LLM client: routing, retries, fallback, circuits and deadlines aga
     );
     expect(decisions[0]).toMatchObject({ served_model_id: 'alpha/m1', outcome: 'ok', policy_version: 2 });
     expect(decisions[0]!.candidates.ranked).toEqual(['alpha/m1', 'beta/m2', 'gamma/m3']);
+    // Health is refreshed after the answer, in the background.
+    await llm.idle();
     const { rows: health } = await t.db.query<{ samples: number; error_rate: number }>(
       "select samples, error_rate from provider_health where model_id = 'alpha/m1'",
     );
@@ -280,6 +283,7 @@ describe('the LLM client: routing, retries, fallback, circuits and deadlines aga
     server.script('m2', [{ reply: 'fine' }]);
     const llm = client({ retry: { attempts: 1 }, circuit: { failures: 100, halfOpenAfterMs: 60_000 } });
     await llm.complete('chat', ask);
+    await llm.idle();
     const { rows } = await t.db.query<{ model_id: string; http_errors: number; error_rate: number }>(
       'select model_id, http_errors, error_rate from provider_health order by model_id',
     );

@@ -152,7 +152,12 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
         deadline.dispose();
       }
       if (request.signal?.aborted) throw request.signal.reason;
-      if (deadline.expired()) throw new LlmError('LLM_TIMEOUT', `${options.provider}/${options.model} stalled for ${timeoutMs} ms`, who);
+      if (deadline.expired())
+        throw new LlmError(
+          'LLM_TIMEOUT',
+          `${options.provider}/${options.model} stalled for ${timeoutMs} ms`,
+          who,
+        );
       if (!stopped || finish === undefined)
         throw new LlmError(
           'LLM_STREAM_INTERRUPTED',

@@ -7,6 +7,7 @@ import {
   circuitBreaker,
   handleWhen,
 } from 'cockatiel';
+import type { Logger } from '../core/index.ts';
 import { createRouter, type RouterOptions } from './create-router.ts';
 import { LlmError } from './errors.ts';
 import type { ChatRequest, FinishReason, LanguageModel, TokenUsage } from './language-model.ts';
@@ -38,6 +39,8 @@ export interface LlmClientOptions extends RouterOptions {
   /** Default deadline for the first token when the policy sets none. */
   readonly firstTokenTimeoutMs?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Where background failures (a health refresh) are reported. */
+  readonly logger?: Logger;
   readonly random?: () => number;
 }
 
@@ -89,6 +92,8 @@ export interface LlmClient {
   select(service: string, request: RouteRequest, options?: { intendedModel?: string }): Promise<RankResult>;
   /** Routes, calls, retries and falls back; records the decision and every call. */
   complete(service: string, request: ChatRequest, options?: CompleteOptions): Promise<LlmResponse>;
+  /** Resolves when background work (health refreshes) is done. */
+  idle(): Promise<void>;
   /** Circuit state per deployment in this process. */
   circuits(): Record<string, 'closed' | 'open' | 'half_open'>;
 }
@@ -113,6 +118,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const random = options.random ?? Math.random;
   const router = createRouter(options);
+  let background: Promise<void> = Promise.resolve();
   const breakers = new Map<string, CircuitBreakerPolicy>();
   const resolved = new Map<string, Promise<LanguageModel>>();
 
@@ -244,8 +250,24 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       o.intendedModel ? { intendedModel: o.intendedModel } : {},
     );
     const chain: ChainStep[] = [];
-    const finish = async (servedModelId: string | null, outcome: 'ok' | 'failed' | 'no_candidate') =>
-      store.insertDecision(options.db, { id: decisionId, service, rank, chain, servedModelId, outcome });
+    const calls: store.CallRecord[] = [];
+    const finish = async (servedModelId: string | null, outcome: 'ok' | 'failed' | 'no_candidate') => {
+      await store.insertDecision(options.db, {
+        id: decisionId,
+        service,
+        rank,
+        chain,
+        servedModelId,
+        outcome,
+        calls,
+      });
+      // Health follows in the background: the caller has its answer (`idle()` waits for it).
+      const tried = [...new Set(calls.map((c) => c.modelId))];
+      if (tried.length > 0)
+        background = background
+          .then(() => store.refreshHealth(options.db, tried))
+          .catch((error: unknown) => options.logger?.warn({ err: error }, 'provider health refresh failed'));
+    };
     if (rank.chain.length === 0) {
       await finish(null, 'no_candidate');
       throw new LlmError('LLM_NO_CANDIDATE', `no deployment can serve service ${service}`);
@@ -274,7 +296,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
           const inputCostUsd = result.usage.inputTokens * entry.inputPricePerToken;
           const outputCostUsd = result.usage.outputTokens * entry.outputPricePerToken;
           chain.push({ modelId, attempt, outcome: 'ok', latencyMs: result.latencyMs });
-          await recordAttempt(service, entry, rank, decisionId, attempt, {
+          recordAttempt(calls, service, entry, rank, decisionId, attempt, {
             outcome: 'ok',
             errorCode: null,
             latencyMs: result.latencyMs,
@@ -305,7 +327,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
           lastError = error;
           const latencyMs = (error as LlmError & { latencyMs?: number }).latencyMs ?? 0;
           chain.push({ modelId, attempt, outcome: 'error', errorCode: error.code, latencyMs });
-          await recordAttempt(service, entry, rank, decisionId, attempt, {
+          recordAttempt(calls, service, entry, rank, decisionId, attempt, {
             outcome: 'error',
             errorCode: error.code,
             latencyMs,
@@ -338,7 +360,8 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     );
   };
 
-  const recordAttempt = async (
+  const recordAttempt = (
+    calls: store.CallRecord[],
     service: string,
     entry: ModelEntry,
     rank: RankResult,
@@ -366,7 +389,7 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       inputCostUsd: r.inputCostUsd,
       outputCostUsd: r.outputCostUsd,
     });
-    await store.insertCall(options.db, {
+    calls.push({
       decisionId,
       service,
       providerId: entry.providerId,
@@ -382,12 +405,12 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
       outcome: r.outcome,
       errorCode: r.errorCode,
     });
-    await store.refreshHealth(options.db, [entry.id]);
   };
 
   return {
     select: router.select,
     complete,
+    idle: () => background,
     circuits: () =>
       Object.fromEntries(
         [...breakers].map(([id, b]) => [

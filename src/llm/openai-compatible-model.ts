@@ -59,8 +59,12 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
   });
   const who = { provider: options.provider, model: options.model };
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const classify = (error: unknown, signal: AbortSignal | undefined, deadline: Deadline, streaming: boolean) =>
-    classifyError(error, signal, deadline, streaming, who, options.apiKey, timeoutMs);
+  const classify = (
+    error: unknown,
+    signal: AbortSignal | undefined,
+    deadline: Deadline,
+    streaming: boolean,
+  ) => classifyError(error, signal, deadline, streaming, who, options.apiKey, timeoutMs);
 
   const body = (request: ChatRequest) => ({
     model: options.model,
@@ -139,7 +143,12 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
         deadline.dispose();
       }
       if (request.signal?.aborted) throw request.signal.reason;
-      if (deadline.expired()) throw new LlmError('LLM_TIMEOUT', `${options.provider}/${options.model} stalled for ${timeoutMs} ms`, who);
+      if (deadline.expired())
+        throw new LlmError(
+          'LLM_TIMEOUT',
+          `${options.provider}/${options.model} stalled for ${timeoutMs} ms`,
+          who,
+        );
       if (finish === undefined)
         throw new LlmError(
           'LLM_STREAM_INTERRUPTED',
@@ -172,7 +181,8 @@ function classifyError(
   if (signal?.aborted) return signal.reason ?? error;
   if (error instanceof LlmError) return error;
   const where = `${who.provider}/${who.model}`;
-  if (deadline.expired()) return new LlmError('LLM_TIMEOUT', `${where} made no progress within ${timeoutMs} ms`, { ...who });
+  if (deadline.expired())
+    return new LlmError('LLM_TIMEOUT', `${where} made no progress within ${timeoutMs} ms`, { ...who });
   const message = redact(error instanceof Error ? error.message : String(error), apiKey);
   if (error instanceof APIUserAbortError) return error;
   if (error instanceof APIConnectionTimeoutError)

@@ -190,6 +190,7 @@ export interface ChainStep {
   readonly latencyMs?: number;
 }
 
+/** The decision and its calls in one statement: one round trip per request on the hot path. */
 export async function insertDecision(
   db: Db,
   d: {
@@ -199,12 +200,22 @@ export async function insertDecision(
     chain: readonly ChainStep[];
     servedModelId: string | null;
     outcome: 'ok' | 'failed' | 'no_candidate';
+    calls: readonly CallRecord[];
   },
 ): Promise<void> {
   await db.query(
-    `insert into llm_routing_decisions (id, service, policy_version, score_version, intended_model_id,
-       selected_model_id, candidates, chain, served_model_id, outcome)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    `with decision as (
+       insert into llm_routing_decisions (id, service, policy_version, score_version, intended_model_id,
+         selected_model_id, candidates, chain, served_model_id, outcome)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     )
+     insert into llm_calls (decision_id, service, provider_id, model_id, intended_model_id, attempt, streamed,
+       tokens_in, tokens_out, cost_usd, latency_ms, first_token_ms, outcome, error_code)
+     select $1, service, provider_id, model_id, intended_model_id, attempt, streamed, tokens_in, tokens_out,
+            cost_usd, latency_ms, first_token_ms, outcome, error_code
+       from jsonb_to_recordset($11::jsonb) as x(service text, provider_id text, model_id text,
+         intended_model_id text, attempt integer, streamed boolean, tokens_in integer, tokens_out integer,
+         cost_usd numeric, latency_ms real, first_token_ms real, outcome text, error_code text)`,
     [
       d.id,
       d.service,
@@ -216,6 +227,23 @@ export async function insertDecision(
       JSON.stringify(d.chain),
       d.servedModelId,
       d.outcome,
+      JSON.stringify(
+        d.calls.map((c) => ({
+          service: c.service,
+          provider_id: c.providerId,
+          model_id: c.modelId,
+          intended_model_id: c.intendedModelId,
+          attempt: c.attempt,
+          streamed: c.streamed,
+          tokens_in: c.tokensIn,
+          tokens_out: c.tokensOut,
+          cost_usd: c.costUsd,
+          latency_ms: c.latencyMs,
+          first_token_ms: c.firstTokenMs,
+          outcome: c.outcome,
+          error_code: c.errorCode,
+        })),
+      ),
     ],
   );
 }
