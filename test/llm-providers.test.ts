@@ -1,5 +1,8 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  type ChatRequest,
   type ChatStreamPart,
   createAnthropicModel,
   createOpenAICompatibleModel,
@@ -22,7 +25,7 @@ const SCHEMA = {
   additionalProperties: false,
 };
 
-async function collect(model: LanguageModel, request = ask) {
+async function collect(model: LanguageModel, request: ChatRequest = ask) {
   const parts: ChatStreamPart[] = [];
   try {
     for await (const p of model.stream(request)) parts.push(p);
@@ -32,12 +35,55 @@ async function collect(model: LanguageModel, request = ask) {
   }
 }
 
+const textOf = (parts: readonly ChatStreamPart[]) =>
+  parts.map((p) => (p.type === 'text-delta' ? p.text : '')).join('');
+
+/** The error a call fails with, checked to hold the key nowhere: message, cause chain, fields. */
+async function failure(call: () => Promise<unknown>): Promise<LlmError> {
+  const error = await call().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expectNoKey(error);
+  return error as LlmError;
+}
+
 function expectNoKey(error: unknown) {
   expect(error).toBeInstanceOf(Error);
   const e = error as Error;
   expect(e.message).not.toContain(KEY);
   expect(String(e.cause ?? '')).not.toContain(KEY);
   expect(JSON.stringify(e)).not.toContain(KEY);
+  for (let c: unknown = e.cause, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++)
+    expect(`${String(c)}\n${c.stack ?? ''}`).not.toContain(KEY);
+}
+
+/** The URL of a port that was just free and is now closed: connecting is refused. */
+async function closedPortUrl(): Promise<string> {
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const { port } = closed.address() as AddressInfo;
+  await new Promise((resolve) => closed.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+/** A server that answers every request with `answer(body)`, for responses the scripted server never sends. */
+async function startRawServer(
+  answer: (body: Record<string, unknown>, res: ServerResponse, req: IncomingMessage) => void,
+) {
+  const server = createServer(async (req, res) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    answer(JSON.parse(text) as Record<string, unknown>, res, req);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 const ADAPTERS = [
@@ -102,6 +148,17 @@ describe.each(ADAPTERS)('the $name adapter against the wire-protocol server', ({
     ]);
     expect(parts.at(-1)?.type).toBe('finish');
     expect(server.requests[0]!.stream).toBe(true);
+    if (protocol === 'openai')
+      expect(server.requests[0]!.body.stream_options).toEqual({ include_usage: true });
+  });
+
+  it('keeps a slow stream alive while deltas keep coming, though the whole takes longer than timeoutMs', async () => {
+    server.script('m', [{ reply: 'one two three four five', firstTokenDelayMs: 150, deltaDelayMs: 150 }]);
+    const started = Date.now();
+    const { parts, error } = await collect(make(server.url, 'm', 400));
+    expect(error).toBeUndefined();
+    expect(Date.now() - started).toBeGreaterThan(400);
+    expect(textOf(parts)).toBe('one two three four five');
   });
 
   it('asks for JSON-structured output with the schema, and returns parseable JSON, whole or streamed', async () => {
@@ -111,9 +168,7 @@ describe.each(ADAPTERS)('the $name adapter against the wire-protocol server', ({
     const whole = await make(server.url, 'm').generate(request);
     expect(JSON.parse(whole.text)).toEqual(answer);
     const streamed = await collect(make(server.url, 'm'), request);
-    expect(JSON.parse(streamed.parts.map((p) => (p.type === 'text-delta' ? p.text : '')).join(''))).toEqual(
-      answer,
-    );
+    expect(JSON.parse(textOf(streamed.parts))).toEqual(answer);
     const body = server.requests[0]!.body;
     if (protocol === 'openai')
       expect(body.response_format).toEqual({
@@ -156,11 +211,10 @@ describe.each(ADAPTERS)('the $name adapter against the wire-protocol server', ({
         if (r.error) throw r.error;
       },
     ]) {
-      const error = (await call().catch((e: unknown) => e)) as LlmError;
+      const error = await failure(call);
       expect(error).toBeInstanceOf(LlmError);
       expect(error).toMatchObject({ code, isRetryable: retryable, status: step.status });
       expect(error.retryAfterMs).toBe(retryAfterMs);
-      expectNoKey(error);
     }
   });
 
@@ -183,40 +237,109 @@ describe.each(ADAPTERS)('the $name adapter against the wire-protocol server', ({
       expect(error).toMatchObject({ code: 'LLM_HTTP_ERROR', isRetryable: true, status: 529 });
     });
 
-  it('times out a provider that does not answer', async () => {
+  it('times out a provider that accepts the request and then says nothing, whole or streamed', async () => {
     server.script('m', [{ hangBeforeFirstTokenMs: 3000 }]);
-    const error = (await make(server.url, 'm', 300)
-      .generate(ask)
-      .catch((e: unknown) => e)) as LlmError;
-    expect(error).toMatchObject({ code: 'LLM_TIMEOUT', isRetryable: true });
+    const started = Date.now();
+    const whole = await failure(() => make(server.url, 'm', 300).generate(ask));
+    expect(whole).toMatchObject({ code: 'LLM_TIMEOUT', isRetryable: true });
+    const streamed = await collect(make(server.url, 'm', 300));
+    expect(streamed.parts).toEqual([]);
+    expect(streamed.error).toMatchObject({ code: 'LLM_TIMEOUT', isRetryable: true });
+    expectNoKey(streamed.error);
+    expect(Date.now() - started).toBeLessThan(2500);
   });
 
-  it('reports a refused connection as a retryable network error', async () => {
-    const error = (await make('http://127.0.0.1:9', 'm')
-      .generate(ask)
-      .catch((e: unknown) => e)) as LlmError;
+  it('reports a refused connection as a retryable network error naming ECONNREFUSED', async () => {
+    const url = await closedPortUrl();
+    const error = await failure(() => make(url, 'm').generate(ask));
     expect(error).toMatchObject({ code: 'LLM_NETWORK', isRetryable: true });
-    const streamed = await collect(make('http://127.0.0.1:9', 'm'));
-    expect(streamed.error).toMatchObject({ code: 'LLM_NETWORK' });
+    expect(error.message).toContain('ECONNREFUSED');
+    const streamed = await collect(make(url, 'm'));
+    expect(streamed.error).toMatchObject({ code: 'LLM_NETWORK', isRetryable: true });
+    expectNoKey(streamed.error);
+  });
+
+  it('reports a connection dropped after the headers as a network error, or an interrupted stream', async () => {
+    server.script('m', [{ hangBeforeFirstTokenMs: 50 }]);
+    const error = await failure(() => make(server.url, 'm').generate(ask));
+    expect(error).toMatchObject({ code: 'LLM_NETWORK', isRetryable: true });
+    const streamed = await collect(make(server.url, 'm'));
+    expect(streamed.error).toMatchObject({ code: 'LLM_STREAM_INTERRUPTED', isRetryable: true });
   });
 
   it('fails a stream cut mid-answer, after delivering the deltas before the cut', async () => {
     server.script('m', [{ reply: 'alpha beta gamma delta epsilon', cutAfterDeltas: 2 }]);
     const { parts, error } = await collect(make(server.url, 'm'));
     expect(error).toMatchObject({ code: 'LLM_STREAM_INTERRUPTED', isRetryable: true });
-    expect(parts.map((p) => (p.type === 'text-delta' ? p.text : '')).join('')).toBe('alpha beta ');
+    expectNoKey(error);
+    expect(textOf(parts)).toBe('alpha beta ');
     expect(parts.some((p) => p.type === 'finish')).toBe(false);
   });
 
-  it('passes a caller’s abort through instead of classifying it as a provider failure', async () => {
-    server.script('m', [{ reply: 'slow words here', deltaDelayMs: 500 }]);
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('user left')), 100);
-    const { error } = await collect(make(server.url, 'm'), {
-      ...ask,
-      signal: controller.signal,
-    } as typeof ask);
-    expect(error).not.toBeInstanceOf(LlmError);
-    expect((error as unknown as Error).message).toBe('user left');
+  it('reports an unreadable body, whole or as a stream event, as a non-retryable LLM_INVALID_RESPONSE', async () => {
+    const raw = await startRawServer((body, res) => {
+      if (body.stream !== true) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return res.end('{"id":"x",');
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(protocol === 'openai' ? 'data: {broken\n\n' : 'event: message_start\ndata: {broken\n\n');
+    });
+    try {
+      const error = await failure(() => make(raw.url, 'm').generate(ask));
+      expect(error).toMatchObject({ code: 'LLM_INVALID_RESPONSE', isRetryable: false });
+      const streamed = await collect(make(raw.url, 'm'));
+      expect(streamed.error).toMatchObject({ code: 'LLM_INVALID_RESPONSE', isRetryable: false });
+    } finally {
+      await raw.close();
+    }
   });
+
+  it('passes a caller’s abort through instead of classifying it as a provider failure', async () => {
+    server.script('m', [{ reply: 'slow words here', firstTokenDelayMs: 200, deltaDelayMs: 2000 }]);
+    const abortAfter = (ms: number) => {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('user left')), ms);
+      return controller.signal;
+    };
+    const streamed = await collect(make(server.url, 'm'), { ...ask, signal: abortAfter(1000) });
+    expect(streamed.error).not.toBeInstanceOf(LlmError);
+    expect((streamed.error as unknown as Error).message).toBe('user left');
+    expect(textOf(streamed.parts)).toBe('slow ');
+    const whole = await make(server.url, 'm')
+      .generate({ ...ask, signal: abortAfter(100) })
+      .catch((e: unknown) => e);
+    expect(whole).not.toBeInstanceOf(LlmError);
+    expect((whole as Error).message).toBe('user left');
+  });
+
+  if (protocol === 'anthropic')
+    it('rejects a finished JSON answer that did not call the forced tool', async () => {
+      const raw = await startRawServer((body, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id: 'msg_1',
+            type: 'message',
+            role: 'assistant',
+            model: body.model,
+            content: [{ type: 'text', text: 'Sure, here it is.' }],
+            stop_reason: 'end_turn',
+            stop_sequence: null,
+            usage: { input_tokens: 5, output_tokens: 5 },
+          }),
+        );
+      });
+      try {
+        const error = await failure(() =>
+          make(raw.url, 'm').generate({
+            ...ask,
+            responseFormat: { type: 'json', name: 'verdict', schema: SCHEMA },
+          }),
+        );
+        expect(error).toMatchObject({ code: 'LLM_INVALID_RESPONSE', isRetryable: false });
+      } finally {
+        await raw.close();
+      }
+    });
 });

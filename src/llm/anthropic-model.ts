@@ -10,7 +10,14 @@ import Anthropic, {
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
 import { createDeadline, type Deadline } from './deadline.ts';
-import { classifyHttpFailure, LlmError } from './errors.ts';
+import {
+  classifyHttpFailure,
+  describeCauseChain,
+  findNetworkErrorCode,
+  LlmError,
+  redactedCause,
+  redactSecret,
+} from './errors.ts';
 import type {
   ChatRequest,
   ChatResult,
@@ -32,6 +39,9 @@ export interface AnthropicModelOptions {
   /** Anthropic requires a maximum; used when the request sets none. 1024 by default. */
   readonly maxOutputTokens?: number;
 }
+
+// Enough of a failure's detail to diagnose it, not enough to flood a log line.
+const MAX_DETAIL_CHARS = 300;
 
 const FINISH: Readonly<Record<string, FinishReason>> = {
   end_turn: 'stop',
@@ -101,13 +111,21 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
       } finally {
         deadline.dispose();
       }
-      const text = request.responseFormat
-        ? JSON.stringify(message.content.find((b) => b.type === 'tool_use')?.input ?? null)
-        : message.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
+      const finishReason = FINISH[message.stop_reason ?? ''] ?? 'other';
+      const tool = message.content.find((b) => b.type === 'tool_use');
+      // A refusal or a cut-off answer may come without the forced tool; a finished one may not.
+      if (request.responseFormat && !tool && finishReason === 'stop')
+        throw new LlmError(
+          'LLM_INVALID_RESPONSE',
+          `${options.provider}/${options.model} answered without calling the tool ${request.responseFormat.name}`,
+          who,
+        );
       return {
-        text,
+        text: tool
+          ? JSON.stringify(tool.input)
+          : message.content.map((b) => (b.type === 'text' ? b.text : '')).join(''),
         usage: { inputTokens: message.usage.input_tokens, outputTokens: message.usage.output_tokens },
-        finishReason: FINISH[message.stop_reason ?? ''] ?? 'other',
+        finishReason,
         model: message.model,
       };
     },
@@ -141,7 +159,11 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
               yield { type: 'text-delta', text: d.partial_json };
           } else if (event.type === 'message_delta') {
             if (event.delta.stop_reason) finish = FINISH[event.delta.stop_reason] ?? 'other';
-            usage = { inputTokens: usage.inputTokens, outputTokens: event.usage.output_tokens };
+            // Cumulative counts; input_tokens is null unless it changed since message_start.
+            usage = {
+              inputTokens: event.usage.input_tokens ?? usage.inputTokens,
+              outputTokens: event.usage.output_tokens,
+            };
           } else if (event.type === 'message_stop') {
             stopped = true;
           }
@@ -169,6 +191,7 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
   };
 }
 
+/** An SDK failure as an `LlmError`; a caller's abort is rethrown as it is. */
 function classify(
   error: unknown,
   signal: AbortSignal | undefined,
@@ -180,23 +203,36 @@ function classify(
   if (signal?.aborted) return signal.reason ?? error;
   if (error instanceof LlmError) return error;
   const where = `${who.provider}/${who.model}`;
-  if (deadline.expired()) return new LlmError('LLM_TIMEOUT', `${where} made no progress in time`, who);
+  const base = { ...who, cause: redactedCause(error, apiKey) };
+  if (deadline.expired() || error instanceof APIConnectionTimeoutError)
+    return new LlmError('LLM_TIMEOUT', `${where} made no progress in time`, base);
   if (error instanceof APIUserAbortError) return error;
-  const redact = (t: string) => t.split(apiKey).join('[redacted]');
-  const message = redact(error instanceof Error ? error.message : String(error));
-  if (error instanceof APIConnectionTimeoutError)
-    return new LlmError('LLM_TIMEOUT', `${where} did not answer in time`, who);
+  if (error instanceof APIConnectionError) {
+    const reason = redactSecret(describeCauseChain(error.cause ?? error), apiKey);
+    return new LlmError(
+      'LLM_NETWORK',
+      `${where}: connection failed (${reason.slice(0, MAX_DETAIL_CHARS)})`,
+      base,
+    );
+  }
   if (error instanceof APIError && typeof error.status === 'number') {
     const body = error.error as { error?: { message?: unknown } } | undefined;
+    const message = typeof body?.error?.message === 'string' ? body.error.message : error.message;
     return classifyHttpFailure({
       status: error.status,
-      message: redact(typeof body?.error?.message === 'string' ? body.error.message : message),
+      message: redactSecret(message, apiKey),
       retryAfter: error.headers?.get('retry-after'),
-      ...who,
+      ...base,
     });
   }
-  if (error instanceof APIConnectionError)
-    return new LlmError(opened ? 'LLM_STREAM_INTERRUPTED' : 'LLM_NETWORK', `${where}: ${message}`, who);
-  if (opened) return new LlmError('LLM_STREAM_INTERRUPTED', `${where} stream broke: ${message}`, who);
-  return new LlmError('LLM_INVALID_RESPONSE', `${where}: ${message}`, who);
+  const detail = redactSecret(describeCauseChain(error), apiKey).slice(0, MAX_DETAIL_CHARS);
+  // Malformed JSON, in the whole body or in one event of a stream.
+  if (error instanceof SyntaxError)
+    return new LlmError('LLM_INVALID_RESPONSE', `${where} sent an unreadable response: ${detail}`, base);
+  // Once the response has begun, a dropped connection or an `error` event (overloaded) cuts it short.
+  if (opened) return new LlmError('LLM_STREAM_INTERRUPTED', `${where} stream broke: ${detail}`, base);
+  // The connection dropped while the whole body was being read.
+  if (findNetworkErrorCode(error))
+    return new LlmError('LLM_NETWORK', `${where}: connection lost (${detail})`, base);
+  return new LlmError('LLM_INVALID_RESPONSE', `${where}: ${detail}`, base);
 }

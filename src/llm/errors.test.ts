@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { classifyHttpFailure, type HttpFailure, LlmError, parseRetryAfter } from './errors.ts';
+import {
+  classifyHttpFailure,
+  describeCauseChain,
+  findNetworkErrorCode,
+  type HttpFailure,
+  LlmError,
+  parseRetryAfter,
+  redactedCause,
+} from './errors.ts';
 
 const NOW = Date.parse('2026-11-24T12:00:00Z');
 
@@ -116,5 +124,41 @@ describe('classifyHttpFailure', () => {
     expect(error.message).toContain('422');
     expect(error.message.length).toBeLessThan(400);
     expect(error.name).toBe('LlmError');
+  });
+});
+
+describe('cause-chain helpers', () => {
+  const withCode = (message: string, code: string, cause?: unknown) =>
+    Object.assign(new Error(message, { cause }), { code });
+
+  it('finds the system or undici code undici hides under "fetch failed" or "terminated"', () => {
+    const refused = new TypeError('fetch failed', {
+      cause: withCode('connect ECONNREFUSED 127.0.0.1:9', 'ECONNREFUSED'),
+    });
+    expect(findNetworkErrorCode(refused)).toBe('ECONNREFUSED');
+    expect(describeCauseChain(refused)).toBe('fetch failed: ECONNREFUSED connect ECONNREFUSED 127.0.0.1:9');
+    const dropped = new TypeError('terminated', { cause: withCode('other side closed', 'UND_ERR_SOCKET') });
+    expect(findNetworkErrorCode(dropped)).toBe('UND_ERR_SOCKET');
+  });
+
+  it('does not take a provider’s error code or a plain error for a network failure', () => {
+    expect(findNetworkErrorCode(withCode('slow down', 'rate_limit_exceeded'))).toBeUndefined();
+    expect(findNetworkErrorCode(new SyntaxError('Unexpected end of JSON input'))).toBeUndefined();
+    expect(findNetworkErrorCode('ECONNRESET')).toBeUndefined();
+  });
+
+  it('keeps a cause that does not hold the key, and redacts one that does, message or body', () => {
+    const key = 'sk-secret-123';
+    const clean = new Error('429 slow down');
+    expect(redactedCause(clean, key)).toBe(clean);
+    const echoed = Object.assign(new Error(`401 Incorrect API key provided: ${key}`), {
+      error: { message: `Incorrect API key provided: ${key}` },
+    });
+    const copy = redactedCause(echoed, key) as Error;
+    expect(copy).not.toBe(echoed);
+    expect(String(copy)).toBe('Error: 401 Incorrect API key provided: [redacted]');
+    const inBodyOnly = Object.assign(new Error('401'), { error: { detail: key } });
+    expect(redactedCause(inBodyOnly, key)).not.toBe(inBodyOnly);
+    expect(redactedCause(echoed, undefined)).toBe(echoed);
   });
 });

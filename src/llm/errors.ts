@@ -118,3 +118,52 @@ export function classifyHttpFailure(f: HttpFailure): LlmError {
     );
   return new LlmError('LLM_INVALID_REQUEST', `${where} rejected the request (${f.status})${detail}`, base);
 }
+
+/** `text` with every occurrence of `secret` replaced; unchanged when there is no secret. */
+export function redactSecret(text: string, secret: string | undefined): string {
+  return secret ? text.split(secret).join('[redacted]') : text;
+}
+
+/**
+ * `error` fit to be an `LlmError`'s cause: itself, or a redacted copy (name and message only) when
+ * its message chain or its parsed error body holds `secret`; a server may echo the key it was sent.
+ */
+export function redactedCause(error: unknown, secret: string | undefined): unknown {
+  if (!secret || !(error instanceof Error)) return error;
+  const body = (error as { error?: unknown }).error;
+  const text = `${describeCauseChain(error)}\n${body === undefined ? '' : JSON.stringify(body)}`;
+  if (!text.includes(secret)) return error;
+  const copy = new Error(redactSecret(error.message, secret));
+  copy.name = error.name;
+  return copy;
+}
+
+// System and undici error codes (ECONNREFUSED, ENOTFOUND, EAI_AGAIN, UND_ERR_SOCKET ...), as opposed to
+// the `code` a provider puts in its error body (`rate_limit_exceeded`).
+const NETWORK_CODE = /^(E[A-Z_]+|UND_ERR_[A-Z_]+)$/;
+
+/** The first system or undici error code down an error's cause chain; undefined when there is none. */
+export function findNetworkErrorCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODE.test(code)) return code;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+/**
+ * The messages down an error's cause chain, each after its code, joined by ': '. undici says only
+ * "fetch failed" or "terminated" and keeps why (ECONNREFUSED, ENOTFOUND ...) in its causes.
+ */
+export function describeCauseChain(error: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    parts.push(typeof code === 'string' ? `${code} ${current.message}` : current.message);
+    current = current.cause;
+  }
+  return parts.length > 0 ? parts.join(': ') : String(error);
+}

@@ -194,19 +194,25 @@ export function createKeyVault(db: Db, options: { masterKey: Uint8Array; now?: (
           o.expiresAt ?? null,
           o.actor,
         ];
+        // The write and its audit row are one statement: no write goes unaudited, and audit rows
+        // of concurrent writers come in version order (each is inserted under the row's lock).
+        const written = (sql: string) =>
+          `with w as (${sql} returning id, version_int)
+           insert into secure_keys_audit (key_id, version_int, action, actor, outcome)
+           select id, version_int, 'write', $11, 'ok' from w returning key_id`;
         const { rows } =
           o.expectedVersion === 0
-            ? await db.query<{ id: string }>(
-                `insert into secure_keys (id, version_int, ciphertext, iv, auth_tag, salt, master_key_id, checksum,
+            ? await db.query<{ key_id: string }>(
+                written(`insert into secure_keys (id, version_int, ciphertext, iv, auth_tag, salt, master_key_id, checksum,
                    valid_from, expires_at, updated_by)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (id) do nothing returning id`,
+                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (id) do nothing`),
                 values,
               )
-            : await db.query<{ id: string }>(
-                `update secure_keys set version_int = $2, ciphertext = $3, iv = $4, auth_tag = $5, salt = $6,
+            : await db.query<{ key_id: string }>(
+                written(`update secure_keys set version_int = $2, ciphertext = $3, iv = $4, auth_tag = $5, salt = $6,
                    master_key_id = $7, checksum = $8, valid_from = $9, expires_at = $10, updated_by = $11,
                    revoked_at = null, updated_at = now()
-                 where id = $1 and version_int = $12 returning id`,
+                 where id = $1 and version_int = $12`),
                 [...values, o.expectedVersion],
               );
         if (rows.length === 0) {
@@ -221,7 +227,6 @@ export function createKeyVault(db: Db, options: { masterKey: Uint8Array; now?: (
             { currentVersion },
           );
         }
-        await audit(id, version, 'write', o.actor, 'ok', null);
         return { id, version };
       } catch (error) {
         if (error instanceof VaultError) return failed(id, o.expectedVersion + 1, o.actor, error);
@@ -280,9 +285,13 @@ export function createKeyVault(db: Db, options: { masterKey: Uint8Array; now?: (
     async revoke(id, o) {
       try {
         checkInput(id, o.actor);
-        const { rows } = await db.query<{ id: string }>(
-          `update secure_keys set revoked_at = now(), updated_at = now(), updated_by = $3
-            where id = $1 and version_int = $2 and revoked_at is null returning id`,
+        const { rows } = await db.query<{ key_id: string }>(
+          `with r as (
+             update secure_keys set revoked_at = now(), updated_at = now(), updated_by = $3
+              where id = $1 and version_int = $2 and revoked_at is null returning id, version_int
+           )
+           insert into secure_keys_audit (key_id, version_int, action, actor, outcome)
+           select id, version_int, 'revoke', $3, 'ok' from r returning key_id`,
           [id, o.expectedVersion, o.actor],
         );
         if (rows.length === 0) {
@@ -302,7 +311,6 @@ export function createKeyVault(db: Db, options: { masterKey: Uint8Array; now?: (
             },
           );
         }
-        await audit(id, o.expectedVersion, 'revoke', o.actor, 'ok', null);
       } catch (error) {
         if (error instanceof VaultError) return failed(id, o.expectedVersion, o.actor, error);
         throw error;

@@ -5,7 +5,14 @@
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { createDeadline, type Deadline } from './deadline.ts';
-import { classifyHttpFailure, LlmError } from './errors.ts';
+import {
+  classifyHttpFailure,
+  describeCauseChain,
+  findNetworkErrorCode,
+  LlmError,
+  redactedCause,
+  redactSecret,
+} from './errors.ts';
 import type {
   ChatRequest,
   ChatResult,
@@ -29,6 +36,8 @@ export interface OpenAICompatibleModelOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+// Enough of a failure's detail to diagnose it, not enough to flood a log line.
+const MAX_DETAIL_CHARS = 300;
 
 const FINISH: Readonly<Record<string, FinishReason>> = {
   stop: 'stop',
@@ -59,12 +68,8 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
   });
   const who = { provider: options.provider, model: options.model };
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const classify = (
-    error: unknown,
-    signal: AbortSignal | undefined,
-    deadline: Deadline,
-    streaming: boolean,
-  ) => classifyError(error, signal, deadline, streaming, who, options.apiKey, timeoutMs);
+  const classify = (error: unknown, signal: AbortSignal | undefined, deadline: Deadline, opened: boolean) =>
+    classifyError(error, signal, deadline, opened, who, options.apiKey, timeoutMs);
 
   const body = (request: ChatRequest) => ({
     model: options.model,
@@ -164,16 +169,12 @@ function usageOf(u: { prompt_tokens?: number; completion_tokens?: number } | nul
   return { inputTokens: u?.prompt_tokens ?? 0, outputTokens: u?.completion_tokens ?? 0 };
 }
 
-function redact(text: string, key: string | undefined): string {
-  return key ? text.split(key).join('[redacted]') : text;
-}
-
 /** An SDK failure as an `LlmError`; a caller's abort is rethrown as it is. */
 function classifyError(
   error: unknown,
   signal: AbortSignal | undefined,
   deadline: Deadline,
-  streaming: boolean,
+  opened: boolean,
   who: { provider: string; model: string },
   apiKey: string | undefined,
   timeoutMs: number,
@@ -181,12 +182,18 @@ function classifyError(
   if (signal?.aborted) return signal.reason ?? error;
   if (error instanceof LlmError) return error;
   const where = `${who.provider}/${who.model}`;
-  if (deadline.expired())
-    return new LlmError('LLM_TIMEOUT', `${where} made no progress within ${timeoutMs} ms`, { ...who });
-  const message = redact(error instanceof Error ? error.message : String(error), apiKey);
+  const base = { ...who, cause: redactedCause(error, apiKey) };
+  if (deadline.expired() || error instanceof APIConnectionTimeoutError)
+    return new LlmError('LLM_TIMEOUT', `${where} made no progress within ${timeoutMs} ms`, base);
   if (error instanceof APIUserAbortError) return error;
-  if (error instanceof APIConnectionTimeoutError)
-    return new LlmError('LLM_TIMEOUT', `${where} did not answer in time`, { ...who });
+  if (error instanceof APIConnectionError) {
+    const reason = redactSecret(describeCauseChain(error.cause ?? error), apiKey);
+    return new LlmError(
+      'LLM_NETWORK',
+      `${where}: connection failed (${reason.slice(0, MAX_DETAIL_CHARS)})`,
+      base,
+    );
+  }
   if (error instanceof APIError && typeof error.status === 'number') {
     const body = error.error as { message?: unknown; error?: { message?: unknown } } | undefined;
     const providerMessage =
@@ -194,34 +201,22 @@ function classifyError(
         ? body.message
         : typeof body?.error?.message === 'string'
           ? body.error.message
-          : message;
+          : error.message;
     return classifyHttpFailure({
       status: error.status,
-      message: redact(providerMessage, apiKey),
+      message: redactSecret(providerMessage, apiKey),
       retryAfter: error.headers?.get('retry-after'),
-      ...who,
+      ...base,
     });
   }
-  if (error instanceof APIConnectionError)
-    return new LlmError(
-      streaming ? 'LLM_STREAM_INTERRUPTED' : 'LLM_NETWORK',
-      `${where}: ${connectionReason(error)}`,
-      { ...who },
-    );
-  // A stream whose connection dies mid-way surfaces as a plain error from the body reader.
-  if (streaming)
-    return new LlmError('LLM_STREAM_INTERRUPTED', `${where} stream broke: ${message}`, { ...who });
-  return new LlmError('LLM_INVALID_RESPONSE', `${where}: ${message}`, { ...who });
-}
-
-// undici reports "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND ...) in its causes.
-function connectionReason(error: APIConnectionError): string {
-  const reasons: string[] = [];
-  let current: unknown = error.cause;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    reasons.push(typeof code === 'string' ? `${code} ${current.message}` : current.message);
-    current = current.cause;
-  }
-  return reasons.length > 0 ? `connection failed (${reasons.join(': ')})` : error.message;
+  const detail = redactSecret(describeCauseChain(error), apiKey).slice(0, MAX_DETAIL_CHARS);
+  // Malformed JSON, in the whole body or in one event of a stream.
+  if (error instanceof SyntaxError)
+    return new LlmError('LLM_INVALID_RESPONSE', `${where} sent an unreadable response: ${detail}`, base);
+  // Once the response has begun, a dropped connection or an error event cuts the stream short.
+  if (opened) return new LlmError('LLM_STREAM_INTERRUPTED', `${where} stream broke: ${detail}`, base);
+  // The connection dropped while the whole body was being read.
+  if (findNetworkErrorCode(error))
+    return new LlmError('LLM_NETWORK', `${where}: connection lost (${detail})`, base);
+  return new LlmError('LLM_INVALID_RESPONSE', `${where}: ${detail}`, base);
 }

@@ -9,19 +9,33 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
+/**
+ * What the server does with one request: answer (whole, or streamed word by word), fail with an HTTP
+ * status and the provider's error body, or accept the request and then stay silent.
+ */
 export type Step =
   | {
       /** The answer's text, streamed word by word (with its spaces). */
       readonly reply: string;
       /** Structured output: sent as the JSON text (OpenAI) or as the forced tool's input (Anthropic). */
       readonly json?: unknown;
+      /** Token counts to report; by default 10 in and one per word out. */
       readonly usage?: { readonly input: number; readonly output: number };
+      /** Wait this long before the first event (streams, after the headers) or before answering. */
       readonly firstTokenDelayMs?: number;
+      /** Streams only: wait this long after each delta. */
       readonly deltaDelayMs?: number;
-      /** Send this many deltas, then destroy the socket. */
+      /** Streams only: send this many deltas, then destroy the socket. */
       readonly cutAfterDeltas?: number;
     }
-  | { readonly status: number; readonly message?: string; readonly retryAfter?: string }
+  | {
+      readonly status: number;
+      /** The provider's error message; `scripted <status>` by default. */
+      readonly message?: string;
+      /** Sent as the Retry-After header: seconds or an HTTP date. */
+      readonly retryAfter?: string;
+    }
+  /** Send 200 and the headers, then nothing for this long, then destroy the socket. */
   | { readonly hangBeforeFirstTokenMs: number };
 
 export interface RecordedRequest {
@@ -66,6 +80,23 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+// The error `type`s the providers send for each status (OpenAI also sets a `code` for some).
+const OPENAI_ERRORS: Record<number, [type: string, code: string | null]> = {
+  400: ['invalid_request_error', null],
+  401: ['invalid_request_error', 'invalid_api_key'],
+  404: ['invalid_request_error', 'model_not_found'],
+  429: ['requests', 'rate_limit_exceeded'],
+};
+const ANTHROPIC_ERRORS: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  529: 'overloaded_error',
+};
+
 function sendError(
   res: ServerResponse,
   protocol: 'openai' | 'anthropic',
@@ -75,17 +106,12 @@ function sendError(
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (step.retryAfter) headers['retry-after'] = step.retryAfter;
   res.writeHead(step.status, headers);
+  const [type, code] = OPENAI_ERRORS[step.status] ?? ['server_error', null];
   res.end(
     JSON.stringify(
       protocol === 'openai'
-        ? {
-            error: {
-              message,
-              type: step.status === 429 ? 'rate_limit_exceeded' : 'server_error',
-              code: null,
-            },
-          }
-        : { type: 'error', error: { type: step.status === 429 ? 'rate_limit_error' : 'api_error', message } },
+        ? { error: { message, type, param: null, code } }
+        : { type: 'error', error: { type: ANTHROPIC_ERRORS[step.status] ?? 'api_error', message } },
     ),
   );
 }
@@ -93,9 +119,12 @@ function sendError(
 async function openaiReply(
   res: ServerResponse,
   model: string,
-  stream: boolean,
+  body: Record<string, unknown>,
   step: Extract<Step, { reply: string }>,
 ) {
+  const stream = body.stream === true;
+  // As OpenAI does: with include_usage every chunk has `usage: null` and one last chunk has the usage.
+  const withUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
   const text = step.json !== undefined ? JSON.stringify(step.json) : step.reply;
   const usage = {
     prompt_tokens: step.usage?.input ?? 10,
@@ -104,6 +133,7 @@ async function openaiReply(
   const id = `chatcmpl-${Math.random().toString(36).slice(2)}`;
   const created = Math.floor(Date.now() / 1000);
   if (!stream) {
+    if (step.firstTokenDelayMs) await sleep(step.firstTokenDelayMs);
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(
       JSON.stringify({
@@ -118,18 +148,17 @@ async function openaiReply(
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-  const chunk = (
-    delta: Record<string, unknown>,
-    finish: string | null,
-    extra: Record<string, unknown> = {},
-  ) =>
+  res.flushHeaders();
+  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
     res.write(
-      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }], ...extra })}\n\n`,
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish }], ...(withUsage ? { usage: null } : {}) })}\n\n`,
     );
   if (step.firstTokenDelayMs) await sleep(step.firstTokenDelayMs);
   chunk({ role: 'assistant', content: '' }, null);
   let sent = 0;
   for (const w of words(text)) {
+    // The client has gone (aborted): stop, as a provider does.
+    if (res.destroyed) return;
     if (step.cutAfterDeltas !== undefined && sent >= step.cutAfterDeltas) return cut(res);
     chunk({ content: w }, null);
     sent++;
@@ -137,9 +166,10 @@ async function openaiReply(
   }
   if (step.cutAfterDeltas !== undefined && sent >= step.cutAfterDeltas) return cut(res);
   chunk({}, 'stop');
-  res.write(
-    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`,
-  );
+  if (withUsage)
+    res.write(
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens } })}\n\n`,
+    );
   res.end('data: [DONE]\n\n');
 }
 
@@ -160,6 +190,7 @@ async function anthropicReply(
   const id = `msg_${Math.random().toString(36).slice(2)}`;
   const stop = tool ? 'tool_use' : 'end_turn';
   if (!stream) {
+    if (step.firstTokenDelayMs) await sleep(step.firstTokenDelayMs);
     res.writeHead(200, { 'content-type': 'application/json' });
     const content = tool
       ? [{ type: 'tool_use', id: 'toolu_1', name: tool.name, input: step.json ?? {} }]
@@ -179,6 +210,7 @@ async function anthropicReply(
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders();
   const event = (name: string, data: Record<string, unknown>) =>
     res.write(`event: ${name}\ndata: ${JSON.stringify({ type: name, ...data })}\n\n`);
   if (step.firstTokenDelayMs) await sleep(step.firstTokenDelayMs);
@@ -203,6 +235,8 @@ async function anthropicReply(
   event('ping', {});
   let sent = 0;
   for (const w of words(text)) {
+    // The client has gone (aborted): stop, as a provider does.
+    if (res.destroyed) return;
     if (step.cutAfterDeltas !== undefined && sent >= step.cutAfterDeltas) return cut(res);
     event('content_block_delta', {
       index: 0,
@@ -268,7 +302,7 @@ export async function startLlmTestServer(): Promise<LlmTestServer> {
       if (!res.destroyed) res.socket?.destroy();
       return;
     }
-    if (protocol === 'openai') await openaiReply(res, model, stream, step);
+    if (protocol === 'openai') await openaiReply(res, model, body, step);
     else await anthropicReply(res, model, stream, body, step);
   });
   server.on('connection', (s) => {
