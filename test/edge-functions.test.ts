@@ -81,6 +81,24 @@ describe('router-select, one handler on the Node gateway and as a Supabase Edge 
     }
   });
 
+  it('shows the same ranking at GET /api/metrics/routing on the gateway', async () => {
+    const app = createGatewayApp({
+      db: t.db,
+      router: createRouter({ db: t.db, scoreVersion: 'v2', healthTtlMs: 86_400_000 }),
+    });
+    const routing = await app.request(
+      '/api/metrics/routing?service=chat&inputTokens=1000&maxOutputTokens=500',
+    );
+    const selected = await fetch(`${open.url}/router-select`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(bodies[0]),
+    });
+    expect(routing.status).toBe(200);
+    expect(await routing.json()).toEqual(await selected.json());
+    expect((await app.request('/api/metrics/routing')).status).toBe(400);
+  });
+
   it('ranks by the policy and degrades a denied intended model, with the policy version', async () => {
     const res = await fetch(`${open.url}/router-select`, {
       method: 'POST',

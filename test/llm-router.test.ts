@@ -217,6 +217,7 @@ describe('the LLM client: routing, retries, fallback, circuits and deadlines aga
 
   it('opens a deployment’s circuit after consecutive failures, skips it, then probes it half-open and closes it', async () => {
     const llm = client({ circuit: { failures: 3, halfOpenAfterMs: 300 }, retry: { attempts: 1 } });
+    const opened = await metric('cogo_llm_circuit_transitions_total', { model: 'alpha/m1', state: 'open' });
     server.script('m1', [{ status: 503 }]);
     server.script('m2', [{ reply: 'beta' }]);
     // Intended, so alpha stays first although its health falls with each failure.
@@ -224,6 +225,10 @@ describe('the LLM client: routing, retries, fallback, circuits and deadlines aga
     for (let i = 0; i < 3; i++)
       expect((await llm.complete('chat', ask, toAlpha)).servedModelId).toBe('beta/m2');
     expect(llm.circuits()['alpha/m1']).toBe('open');
+    expect(await metric('cogo_llm_circuit_transitions_total', { model: 'alpha/m1', state: 'open' })).toBe(
+      opened + 1,
+    );
+    expect(await metric('cogo_llm_circuit_state', { model: 'alpha/m1' })).toBe(1);
     const hitsBefore = server.requests.filter((q) => q.model === 'm1').length;
     const skipped = await llm.complete('chat', ask, toAlpha);
     expect(skipped.chain[0]).toMatchObject({

@@ -47,6 +47,13 @@ const commaList = (name: string) =>
     )
     .pipe(z.array(z.string().max(50)).min(1, `${name} needs at least one value`).max(MAX_LIST_ITEMS));
 
+/** `GET /api/metrics/routing` query parameters. */
+export const RoutingQuerySchema = z.strictObject({
+  service: z.string().min(1).max(100),
+  inputTokens: z.coerce.number().int().nonnegative().max(10_000_000).default(1000),
+  maxOutputTokens: z.coerce.number().int().positive().max(1_000_000).default(1024),
+});
+
 /** `GET /api/search/code` query parameters. `tag` may repeat; every tag must be present on a hit. */
 export const SearchCodeQuerySchema = z.strictObject({
   q: z.string().min(1).max(500),
@@ -155,6 +162,21 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     });
     return c.json({ ok: true, result });
   });
+
+  const router = options.router;
+  if (router)
+    // The router's current ranking for a service (the seed's /api/metrics/routing?service=chat): how
+    // `npm run llm:health` moved the candidates shows here. No call is made.
+    app.get('/api/metrics/routing', async (c) => {
+      const parsed = RoutingQuerySchema.safeParse(c.req.query());
+      if (!parsed.success) return c.json(fail('INVALID_REQUEST', describeIssues(parsed.error)), 400);
+      const q = parsed.data;
+      const result = await router.select(q.service, {
+        inputTokens: q.inputTokens,
+        maxOutputTokens: q.maxOutputTokens,
+      });
+      return c.json({ ok: true, result });
+    });
 
   const withLogger = logger ? { logger } : {};
   if (options.router && options.auth)
