@@ -10,14 +10,7 @@ import Anthropic, {
   APIUserAbortError,
 } from '@anthropic-ai/sdk';
 import { createDeadline, type Deadline } from './deadline.ts';
-import {
-  classifyHttpFailure,
-  describeCauseChain,
-  findNetworkErrorCode,
-  LlmError,
-  redactedCause,
-  redactSecret,
-} from './errors.ts';
+import { classifySdkError, LlmError } from './errors.ts';
 import type {
   ChatRequest,
   ChatResult,
@@ -40,8 +33,21 @@ export interface AnthropicModelOptions {
   readonly maxOutputTokens?: number;
 }
 
-// Enough of a failure's detail to diagnose it, not enough to flood a log line.
-const MAX_DETAIL_CHARS = 300;
+const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError, APIUserAbortError };
+
+function classify(
+  error: unknown,
+  signal: AbortSignal | undefined,
+  deadline: Deadline,
+  opened: boolean,
+  who: { provider: string; model: string },
+  apiKey: string,
+): unknown {
+  return classifySdkError(
+    { error, signal, timedOut: deadline.expired(), opened, ...who, apiKey },
+    SDK_ERRORS,
+  );
+}
 
 const FINISH: Readonly<Record<string, FinishReason>> = {
   end_turn: 'stop',
@@ -173,13 +179,7 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
       } finally {
         deadline.dispose();
       }
-      if (request.signal?.aborted) throw request.signal.reason;
-      if (deadline.expired())
-        throw new LlmError(
-          'LLM_TIMEOUT',
-          `${options.provider}/${options.model} stalled for ${timeoutMs} ms`,
-          who,
-        );
+      deadline.throwIfEnded(who);
       if (!stopped || finish === undefined)
         throw new LlmError(
           'LLM_STREAM_INTERRUPTED',
@@ -189,50 +189,4 @@ export function createAnthropicModel(options: AnthropicModelOptions): LanguageMo
       yield { type: 'finish', usage, finishReason: finish, model };
     },
   };
-}
-
-/** An SDK failure as an `LlmError`; a caller's abort is rethrown as it is. */
-function classify(
-  error: unknown,
-  signal: AbortSignal | undefined,
-  deadline: Deadline,
-  opened: boolean,
-  who: { provider: string; model: string },
-  apiKey: string,
-): unknown {
-  if (signal?.aborted) return signal.reason ?? error;
-  if (error instanceof LlmError) return error;
-  const where = `${who.provider}/${who.model}`;
-  const base = { ...who, cause: redactedCause(error, apiKey) };
-  if (deadline.expired() || error instanceof APIConnectionTimeoutError)
-    return new LlmError('LLM_TIMEOUT', `${where} made no progress in time`, base);
-  if (error instanceof APIUserAbortError) return error;
-  if (error instanceof APIConnectionError) {
-    const reason = redactSecret(describeCauseChain(error.cause ?? error), apiKey);
-    return new LlmError(
-      'LLM_NETWORK',
-      `${where}: connection failed (${reason.slice(0, MAX_DETAIL_CHARS)})`,
-      base,
-    );
-  }
-  if (error instanceof APIError && typeof error.status === 'number') {
-    const body = error.error as { error?: { message?: unknown } } | undefined;
-    const message = typeof body?.error?.message === 'string' ? body.error.message : error.message;
-    return classifyHttpFailure({
-      status: error.status,
-      message: redactSecret(message, apiKey),
-      retryAfter: error.headers?.get('retry-after'),
-      ...base,
-    });
-  }
-  const detail = redactSecret(describeCauseChain(error), apiKey).slice(0, MAX_DETAIL_CHARS);
-  // Malformed JSON, in the whole body or in one event of a stream.
-  if (error instanceof SyntaxError)
-    return new LlmError('LLM_INVALID_RESPONSE', `${where} sent an unreadable response: ${detail}`, base);
-  // Once the response has begun, a dropped connection or an `error` event (overloaded) cuts it short.
-  if (opened) return new LlmError('LLM_STREAM_INTERRUPTED', `${where} stream broke: ${detail}`, base);
-  // The connection dropped while the whole body was being read.
-  if (findNetworkErrorCode(error))
-    return new LlmError('LLM_NETWORK', `${where}: connection lost (${detail})`, base);
-  return new LlmError('LLM_INVALID_RESPONSE', `${where}: ${detail}`, base);
 }

@@ -3,12 +3,16 @@
  * progress (`touch()` on every chunk of a stream restarts the wait). Adapters tell the two apart:
  * the caller's abort is passed through, the deadline becomes `LLM_TIMEOUT`.
  */
+import { LlmError } from './errors.ts';
+
 export interface Deadline {
   readonly signal: AbortSignal;
   /** Progress: the wait starts again. */
   touch(): void;
   /** True when the deadline (not the caller) aborted. */
   expired(): boolean;
+  /** After a stream ends: throws the caller's abort, or `LLM_TIMEOUT` if the deadline ended it. */
+  throwIfEnded(who: { readonly provider: string; readonly model: string }): void;
   dispose(): void;
 }
 
@@ -33,6 +37,11 @@ export function createDeadline(ms: number, outer: AbortSignal | undefined): Dead
       if (!controller.signal.aborted) arm();
     },
     expired: () => expired,
+    throwIfEnded: (who) => {
+      if (outer?.aborted) throw outer.reason;
+      if (expired)
+        throw new LlmError('LLM_TIMEOUT', `${who.provider}/${who.model} stalled for ${ms} ms`, who);
+    },
     dispose: () => {
       clearTimeout(timer);
       outer?.removeEventListener('abort', onOuter);

@@ -167,3 +167,81 @@ export function describeCauseChain(error: unknown): string {
   }
   return parts.length > 0 ? parts.join(': ') : String(error);
 }
+
+// Enough of a failure's detail to diagnose it, not enough to flood a log line.
+const MAX_DETAIL_CHARS = 300;
+
+type ErrorClass = abstract new (...args: never[]) => Error;
+
+/** The error classes the `openai` and `@anthropic-ai/sdk` SDKs both export, under these names. */
+export interface SdkErrorClasses {
+  readonly APIError: ErrorClass;
+  readonly APIConnectionError: ErrorClass;
+  readonly APIConnectionTimeoutError: ErrorClass;
+  readonly APIUserAbortError: ErrorClass;
+}
+
+export interface SdkFailure {
+  readonly error: unknown;
+  /** The caller's signal: its abort is passed through, never classified. */
+  readonly signal: AbortSignal | undefined;
+  /** The adapter's own deadline fired. */
+  readonly timedOut: boolean;
+  /** The response had begun (a stream was being read). */
+  readonly opened: boolean;
+  readonly provider: string;
+  readonly model: string;
+  readonly apiKey: string | undefined;
+}
+
+/**
+ * A provider SDK's failure as an `LlmError`: timeouts, refused or dropped connections, HTTP statuses
+ * (with the provider's message and Retry-After), unreadable data, streams cut short. The caller's
+ * abort is returned as it is. The key never reaches a message or a cause.
+ */
+export function classifySdkError(f: SdkFailure, sdk: SdkErrorClasses): unknown {
+  const { error, apiKey } = f;
+  if (f.signal?.aborted) return f.signal.reason ?? error;
+  if (error instanceof LlmError) return error;
+  const who = { provider: f.provider, model: f.model };
+  const where = `${f.provider}/${f.model}`;
+  const base = { ...who, cause: redactedCause(error, apiKey) };
+  if (f.timedOut || error instanceof sdk.APIConnectionTimeoutError)
+    return new LlmError('LLM_TIMEOUT', `${where} made no progress in time`, base);
+  if (error instanceof sdk.APIUserAbortError) return error;
+  if (error instanceof sdk.APIConnectionError) {
+    const reason = redactSecret(describeCauseChain(error.cause ?? error), apiKey);
+    return new LlmError(
+      'LLM_NETWORK',
+      `${where}: connection failed (${reason.slice(0, MAX_DETAIL_CHARS)})`,
+      base,
+    );
+  }
+  const status = (error as { status?: unknown }).status;
+  if (error instanceof sdk.APIError && typeof status === 'number') {
+    // OpenAI-compatible servers put the message at `error.message` or at the top; Anthropic at `error.message`.
+    const body = (error as { error?: { message?: unknown; error?: { message?: unknown } } }).error;
+    const message =
+      typeof body?.message === 'string'
+        ? body.message
+        : typeof body?.error?.message === 'string'
+          ? body.error.message
+          : error.message;
+    return classifyHttpFailure({
+      status,
+      message: redactSecret(message, apiKey),
+      retryAfter: (error as { headers?: Headers }).headers?.get('retry-after'),
+      ...base,
+    });
+  }
+  const detail = redactSecret(describeCauseChain(error), apiKey).slice(0, MAX_DETAIL_CHARS);
+  // Malformed JSON, in the whole body or in one event of a stream.
+  if (error instanceof SyntaxError)
+    return new LlmError('LLM_INVALID_RESPONSE', `${where} sent an unreadable response: ${detail}`, base);
+  // Once the response has begun, a dropped connection or an error event cuts the stream short.
+  if (f.opened) return new LlmError('LLM_STREAM_INTERRUPTED', `${where} stream broke: ${detail}`, base);
+  // The connection dropped while the whole body was being read.
+  if (findNetworkErrorCode(error))
+    return new LlmError('LLM_NETWORK', `${where}: connection lost (${detail})`, base);
+  return new LlmError('LLM_INVALID_RESPONSE', `${where}: ${detail}`, base);
+}

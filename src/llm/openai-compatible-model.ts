@@ -5,14 +5,7 @@
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { createDeadline, type Deadline } from './deadline.ts';
-import {
-  classifyHttpFailure,
-  describeCauseChain,
-  findNetworkErrorCode,
-  LlmError,
-  redactedCause,
-  redactSecret,
-} from './errors.ts';
+import { classifySdkError, LlmError } from './errors.ts';
 import type {
   ChatRequest,
   ChatResult,
@@ -36,8 +29,7 @@ export interface OpenAICompatibleModelOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
-// Enough of a failure's detail to diagnose it, not enough to flood a log line.
-const MAX_DETAIL_CHARS = 300;
+const SDK_ERRORS = { APIError, APIConnectionError, APIConnectionTimeoutError, APIUserAbortError };
 
 const FINISH: Readonly<Record<string, FinishReason>> = {
   stop: 'stop',
@@ -69,7 +61,10 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
   const who = { provider: options.provider, model: options.model };
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const classify = (error: unknown, signal: AbortSignal | undefined, deadline: Deadline, opened: boolean) =>
-    classifyError(error, signal, deadline, opened, who, options.apiKey, timeoutMs);
+    classifySdkError(
+      { error, signal, timedOut: deadline.expired(), opened, ...who, apiKey: options.apiKey },
+      SDK_ERRORS,
+    );
 
   const body = (request: ChatRequest) => ({
     model: options.model,
@@ -147,13 +142,7 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
       } finally {
         deadline.dispose();
       }
-      if (request.signal?.aborted) throw request.signal.reason;
-      if (deadline.expired())
-        throw new LlmError(
-          'LLM_TIMEOUT',
-          `${options.provider}/${options.model} stalled for ${timeoutMs} ms`,
-          who,
-        );
+      deadline.throwIfEnded(who);
       if (finish === undefined)
         throw new LlmError(
           'LLM_STREAM_INTERRUPTED',
@@ -167,56 +156,4 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
 
 function usageOf(u: { prompt_tokens?: number; completion_tokens?: number } | null | undefined): TokenUsage {
   return { inputTokens: u?.prompt_tokens ?? 0, outputTokens: u?.completion_tokens ?? 0 };
-}
-
-/** An SDK failure as an `LlmError`; a caller's abort is rethrown as it is. */
-function classifyError(
-  error: unknown,
-  signal: AbortSignal | undefined,
-  deadline: Deadline,
-  opened: boolean,
-  who: { provider: string; model: string },
-  apiKey: string | undefined,
-  timeoutMs: number,
-): unknown {
-  if (signal?.aborted) return signal.reason ?? error;
-  if (error instanceof LlmError) return error;
-  const where = `${who.provider}/${who.model}`;
-  const base = { ...who, cause: redactedCause(error, apiKey) };
-  if (deadline.expired() || error instanceof APIConnectionTimeoutError)
-    return new LlmError('LLM_TIMEOUT', `${where} made no progress within ${timeoutMs} ms`, base);
-  if (error instanceof APIUserAbortError) return error;
-  if (error instanceof APIConnectionError) {
-    const reason = redactSecret(describeCauseChain(error.cause ?? error), apiKey);
-    return new LlmError(
-      'LLM_NETWORK',
-      `${where}: connection failed (${reason.slice(0, MAX_DETAIL_CHARS)})`,
-      base,
-    );
-  }
-  if (error instanceof APIError && typeof error.status === 'number') {
-    const body = error.error as { message?: unknown; error?: { message?: unknown } } | undefined;
-    const providerMessage =
-      typeof body?.message === 'string'
-        ? body.message
-        : typeof body?.error?.message === 'string'
-          ? body.error.message
-          : error.message;
-    return classifyHttpFailure({
-      status: error.status,
-      message: redactSecret(providerMessage, apiKey),
-      retryAfter: error.headers?.get('retry-after'),
-      ...base,
-    });
-  }
-  const detail = redactSecret(describeCauseChain(error), apiKey).slice(0, MAX_DETAIL_CHARS);
-  // Malformed JSON, in the whole body or in one event of a stream.
-  if (error instanceof SyntaxError)
-    return new LlmError('LLM_INVALID_RESPONSE', `${where} sent an unreadable response: ${detail}`, base);
-  // Once the response has begun, a dropped connection or an error event cuts the stream short.
-  if (opened) return new LlmError('LLM_STREAM_INTERRUPTED', `${where} stream broke: ${detail}`, base);
-  // The connection dropped while the whole body was being read.
-  if (findNetworkErrorCode(error))
-    return new LlmError('LLM_NETWORK', `${where}: connection lost (${detail})`, base);
-  return new LlmError('LLM_INVALID_RESPONSE', `${where}: ${detail}`, base);
 }
