@@ -25,10 +25,13 @@ export {
   createKeyVault,
   type KeyMetadata,
   type KeyVault,
+  type KeyVaultOptions,
+  type PutKeyOptions,
   parseMasterKey,
   VAULT_ERROR_CODES,
   VaultError,
   type VaultErrorCode,
+  type VaultKey,
 } from './key-vault.ts';
 export type {
   ChatMessage,

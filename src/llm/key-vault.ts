@@ -6,17 +6,19 @@
  * plaintext) is stored on write and checked on read. Writes are check-and-set on `version_int`.
  * The plaintext never reaches the database, an error, a log line or an audit row.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHmac,
-  hkdfSync,
-  randomBytes,
-  timingSafeEqual,
-} from 'node:crypto';
+import { Buffer } from 'node:buffer';
 import { CogoError } from '../core/index.ts';
 import type { Db } from '../db/index.ts';
+import {
+  deriveVaultKeys,
+  MASTER_KEY_BYTES,
+  open,
+  type Sealed,
+  seal,
+  type VaultKeys,
+} from './vault-crypto.ts';
 
+/** Every code a {@link VaultError} carries. */
 export const VAULT_ERROR_CODES = [
   'VAULT_NOT_FOUND',
   'VAULT_CONFLICT',
@@ -30,6 +32,7 @@ export const VAULT_ERROR_CODES = [
 ] as const;
 export type VaultErrorCode = (typeof VAULT_ERROR_CODES)[number];
 
+/** A vault failure. Messages name key ids and versions, never a secret or the master key. */
 export class VaultError extends CogoError {
   declare readonly code: VaultErrorCode;
   /** For VAULT_CONFLICT: the version the key has now (0: it does not exist). */
@@ -46,18 +49,7 @@ export class VaultError extends CogoError {
   }
 }
 
-/** 32 bytes from 64 hex digits or base64; the value never appears in the error. */
-export function parseMasterKey(value: string): Uint8Array {
-  const v = value.trim();
-  const bytes = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, 'hex') : Buffer.from(v, 'base64');
-  if (bytes.length !== 32)
-    throw new VaultError(
-      'VAULT_MASTER_KEY_INVALID',
-      'the master key must be 32 bytes, as 64 hex digits or base64',
-    );
-  return new Uint8Array(bytes);
-}
-
+/** What `list` returns for a key: metadata only, never ciphertext. */
 export interface KeyMetadata {
   readonly id: string;
   readonly version: number;
@@ -68,33 +60,90 @@ export interface KeyMetadata {
   readonly updatedBy: string;
 }
 
+/** A `put`: `expectedVersion` 0 creates the key; otherwise it must be the key's current version. */
+export interface PutKeyOptions {
+  readonly expectedVersion: number;
+  /** Who writes, for the audit. */
+  readonly actor: string;
+  /** Default: now. */
+  readonly validFrom?: Date;
+  /** Default: never. Must be after `validFrom`. */
+  readonly expiresAt?: Date;
+}
+
+/** A decrypted, verified key. */
+export interface VaultKey {
+  readonly id: string;
+  readonly version: number;
+  readonly secret: string;
+  readonly expiresAt: Date | null;
+}
+
+/** The encrypted store of provider API keys. Every call but `list` writes an audit row. */
 export interface KeyVault {
-  /** Check-and-set write: `expectedVersion` 0 creates; otherwise it must be the current version. */
-  put(
-    id: string,
-    secret: string,
-    options: { expectedVersion: number; actor: string; validFrom?: Date; expiresAt?: Date },
-  ): Promise<{ id: string; version: number }>;
-  /** Decrypts and verifies a key that is valid now. */
-  get(
-    id: string,
-    options: { actor: string },
-  ): Promise<{ id: string; version: number; secret: string; expiresAt: Date | null }>;
+  /**
+   * Check-and-set write of the next version; a lost race is VAULT_CONFLICT with `currentVersion`.
+   * Writing a revoked key's next version makes the key usable again.
+   */
+  put(id: string, secret: string, options: PutKeyOptions): Promise<{ id: string; version: number }>;
+  /** Decrypts and verifies a key that is neither revoked, nor not yet valid, nor expired. */
+  get(id: string, options: { actor: string }): Promise<VaultKey>;
+  /** Revokes the key if it is at `expectedVersion` (otherwise VAULT_CONFLICT). */
   revoke(id: string, options: { actor: string; expectedVersion: number }): Promise<void>;
-  /** Metadata only, never ciphertext. */
+  /** Metadata of every key, by id; never ciphertext. */
   list(): Promise<KeyMetadata[]>;
 }
 
-const ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const MAX_SECRET_BYTES = 16_384;
+/** What `createKeyVault` takes. */
+export interface KeyVaultOptions {
+  /** 32 bytes; see {@link parseMasterKey}. */
+  readonly masterKey: Uint8Array;
+  /** The clock for validity and expiry checks. Default: the system clock. */
+  readonly now?: () => Date;
+}
 
-interface Row {
+const MAX_SECRET_BYTES = 16_384;
+const MAX_ACTOR_CHARS = 200;
+// version_int is a Postgres integer; the next version must fit too.
+const MAX_VERSION = 2_147_483_647;
+const KEY_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const invalidMasterKey = (detail: string) =>
+  new VaultError(
+    'VAULT_MASTER_KEY_INVALID',
+    `the master key must be 32 bytes, as 64 hex digits or 43-44 base64 characters (${detail})`,
+  );
+
+/**
+ * Decodes a master key given as 64 hex digits or as base64 (standard or URL-safe, padded or not)
+ * of exactly 32 bytes. A bad value is VAULT_MASTER_KEY_INVALID; the message never echoes it.
+ *
+ * @example
+ * const masterKey = parseMasterKey(config.llm.vaultMasterKey); // `openssl rand -hex 32`
+ */
+export function parseMasterKey(value: string): Uint8Array {
+  if (typeof value !== 'string') throw invalidMasterKey('not a string');
+  const v = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return new Uint8Array(Buffer.from(v, 'hex'));
+  // Buffer's base64 decoder skips characters outside the alphabet, so check them and the length
+  // first; then the round trip rejects a last character with stray low bits (two spellings).
+  if (/^[A-Za-z0-9+/_-]{43}=?$/.test(v)) {
+    const bytes = Buffer.from(v, 'base64');
+    const canonical = v.replace(/=$/, '').replaceAll('+', '-').replaceAll('/', '_');
+    if (bytes.length === MASTER_KEY_BYTES && bytes.toString('base64url') === canonical)
+      return new Uint8Array(bytes);
+    throw invalidMasterKey('not canonical base64');
+  }
+  throw invalidMasterKey(`got ${v.length} characters`);
+}
+
+interface KeyRow {
   id: string;
   version_int: number;
-  ciphertext: Buffer;
-  iv: Buffer;
-  auth_tag: Buffer;
-  salt: Buffer;
+  ciphertext: Uint8Array;
+  iv: Uint8Array;
+  auth_tag: Uint8Array;
+  salt: Uint8Array;
   master_key_id: string;
   checksum: string;
   valid_from: Date;
@@ -104,222 +153,293 @@ interface Row {
   updated_by: string;
 }
 
-const derive = (master: Uint8Array, salt: Uint8Array, info: string) =>
-  Buffer.from(hkdfSync('sha256', master, salt, info, 32));
+/** Decrypts and verifies a row; VAULT_INTEGRITY on any failed check. The caller zeroes the result. */
+function unseal(keys: VaultKeys, row: KeyRow): Buffer {
+  const { id, version_int: version } = row;
+  const sealed = { ...row, authTag: row.auth_tag };
+  const opened = open(keys, id, version, sealed);
+  if (opened.ok) return opened.plaintext;
+  throw new VaultError('VAULT_INTEGRITY', `key ${id} version ${version} ${opened.why}`, {
+    cause: opened.cause,
+  });
+}
+
+const isDate = (d: unknown): d is Date => d instanceof Date && !Number.isNaN(d.getTime());
+const invalid = (message: string) => new VaultError('VAULT_INVALID_INPUT', message);
+
+function checkKeyRef(id: string, actor: string): void {
+  if (typeof id !== 'string' || !KEY_ID.test(id))
+    throw invalid('a key id is 1-128 letters, digits, . _ : or -');
+  if (typeof actor !== 'string' || actor.trim() === '' || actor.length > MAX_ACTOR_CHARS)
+    throw invalid(`an actor is 1-${MAX_ACTOR_CHARS} characters`);
+}
+
+function checkVersion(version: number, min: number): void {
+  if (!Number.isInteger(version) || version < min || version >= MAX_VERSION)
+    throw invalid(`expectedVersion is a whole number from ${min} to ${MAX_VERSION - 1}`);
+}
+
+/** The secret as UTF-8 bytes, which the caller zeroes. */
+function secretBytes(secret: string): Buffer {
+  // Lone surrogates would be stored as U+FFFD and read back as a different secret.
+  if (typeof secret !== 'string' || secret.trim() === '' || !secret.isWellFormed())
+    throw invalid('a secret is a non-blank, well-formed string');
+  const bytes = Buffer.from(secret, 'utf8');
+  if (bytes.length > MAX_SECRET_BYTES) throw invalid(`a secret is at most ${MAX_SECRET_BYTES} bytes`);
+  return bytes;
+}
+
+function checkWindow(validFrom: Date, expiresAt: Date | undefined): void {
+  if (!isDate(validFrom)) throw invalid('validFrom is not a valid date');
+  if (expiresAt === undefined) return;
+  if (!isDate(expiresAt)) throw invalid('expiresAt is not a valid date');
+  if (expiresAt.getTime() <= validFrom.getTime()) throw invalid('expiresAt must be after validFrom');
+}
+
+/** Revoked, not yet valid, expired, or sealed under another master key: checked before decrypting. */
+function checkUsable(row: KeyRow, at: Date, fingerprint: string): void {
+  const name = `key ${row.id} version ${row.version_int}`;
+  if (row.revoked_at) throw new VaultError('VAULT_REVOKED', `${name} was revoked`);
+  if (new Date(row.valid_from).getTime() > at.getTime())
+    throw new VaultError('VAULT_NOT_YET_VALID', `${name} is not valid yet`);
+  if (row.expires_at && new Date(row.expires_at).getTime() <= at.getTime())
+    throw new VaultError('VAULT_EXPIRED', `${name} expired`);
+  if (row.master_key_id !== fingerprint)
+    throw new VaultError('VAULT_MASTER_KEY_MISMATCH', `${name} was sealed with another master key`);
+}
+
+type AuditAction = 'read' | 'write' | 'revoke' | 'fail';
+type AuditOutcome = 'ok' | 'denied' | 'conflict' | 'error';
+
+interface AuditEntry {
+  readonly keyId: string;
+  readonly version: number | null;
+  readonly action: AuditAction;
+  readonly actor: string;
+  readonly outcome: AuditOutcome;
+  readonly reason: string | null;
+}
+
+async function insertAudit(db: Db, e: AuditEntry): Promise<void> {
+  await db.query(
+    `insert into secure_keys_audit (key_id, version_int, action, actor, outcome, reason)
+     values ($1, $2, $3, $4, $5, $6)`,
+    // Ids and actors that failed validation are still recorded, cut to a sane length.
+    [e.keyId.slice(0, 200), e.version, e.action, e.actor.slice(0, MAX_ACTOR_CHARS), e.outcome, e.reason],
+  );
+}
+
+function failureOf(error: unknown): { outcome: AuditOutcome; reason: string } {
+  if (!(error instanceof VaultError))
+    return { outcome: 'error', reason: error instanceof CogoError ? error.code : 'INTERNAL' };
+  if (error.code === 'VAULT_CONFLICT') return { outcome: 'conflict', reason: error.code };
+  if (error.code === 'VAULT_INTEGRITY' || error.code === 'VAULT_MASTER_KEY_MISMATCH')
+    return { outcome: 'error', reason: error.code };
+  return { outcome: 'denied', reason: error.code };
+}
+
+// A version worth recording in the audit: what the caller sent may not be one.
+const auditVersion = (v: number): number | null =>
+  Number.isInteger(v) && v >= 0 && v <= MAX_VERSION ? v : null;
+
+// A write and its audit row are one statement: no write goes unaudited, and the audit rows of
+// concurrent writers come in version order (each is inserted under the row's lock).
+const withWriteAudit = (write: string) =>
+  `with w as (${write} returning id, version_int)
+   insert into secure_keys_audit (key_id, version_int, action, actor, outcome)
+   select id, version_int, 'write', $11, 'ok' from w returning key_id`;
+
+const INSERT_KEY = withWriteAudit(
+  `insert into secure_keys (id, version_int, ciphertext, iv, auth_tag, salt, master_key_id, checksum,
+     valid_from, expires_at, updated_by)
+   values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (id) do nothing`,
+);
+
+// `version_int = $12` is the check-and-set: a concurrent writer that committed first changed it, so
+// under the row lock this update matches nothing. A new version clears a revocation.
+const UPDATE_KEY = withWriteAudit(
+  `update secure_keys set version_int = $2, ciphertext = $3, iv = $4, auth_tag = $5, salt = $6,
+     master_key_id = $7, checksum = $8, valid_from = $9, expires_at = $10, updated_by = $11,
+     revoked_at = null, updated_at = now()
+   where id = $1 and version_int = $12`,
+);
+
+interface KeyWrite {
+  readonly id: string;
+  readonly version: number;
+  readonly sealed: Sealed;
+  readonly fingerprint: string;
+  readonly validFrom: Date;
+  readonly expiresAt: Date | null;
+  readonly actor: string;
+}
+
+/** Writes version `w.version` if the key is at `w.version - 1` (0: absent); false if it is not. */
+async function writeKey(db: Db, w: KeyWrite): Promise<boolean> {
+  const { ciphertext, iv, authTag, salt, checksum } = w.sealed;
+  const values = [
+    w.id,
+    w.version,
+    ciphertext,
+    iv,
+    authTag,
+    salt,
+    w.fingerprint,
+    checksum,
+    w.validFrom,
+    w.expiresAt,
+    w.actor,
+  ];
+  const { rows } =
+    w.version === 1
+      ? await db.query(INSERT_KEY, values)
+      : await db.query(UPDATE_KEY, [...values, w.version - 1]);
+  return rows.length > 0;
+}
+
+/** Revokes the key at `version`, with its audit row in the same statement; false if nothing matched. */
+async function revokeKey(db: Db, id: string, version: number, actor: string, at: Date): Promise<boolean> {
+  const { rows } = await db.query(
+    `with r as (
+       update secure_keys set revoked_at = $4, updated_at = now(), updated_by = $3
+        where id = $1 and version_int = $2 and revoked_at is null returning id, version_int
+     )
+     insert into secure_keys_audit (key_id, version_int, action, actor, outcome)
+     select id, version_int, 'revoke', $3, 'ok' from r returning key_id`,
+    [id, version, actor, at],
+  );
+  return rows.length > 0;
+}
+
+async function selectKey(db: Db, id: string): Promise<KeyRow | undefined> {
+  return (await db.query<KeyRow>('select * from secure_keys where id = $1', [id])).rows[0];
+}
+
+async function selectVersion(db: Db, id: string): Promise<{ version: number; revoked: boolean } | undefined> {
+  const { rows } = await db.query<{ version_int: number; revoked_at: Date | null }>(
+    'select version_int, revoked_at from secure_keys where id = $1',
+    [id],
+  );
+  const row = rows[0];
+  return row && { version: row.version_int, revoked: row.revoked_at !== null };
+}
+
+const conflict = (id: string, current: number, expected: number) =>
+  new VaultError('VAULT_CONFLICT', `key ${id} is at version ${current}, not ${expected}: read it and retry`, {
+    currentVersion: current,
+  });
 
 /**
+ * The key vault over `secure_keys` and `secure_keys_audit` (migration 00005).
+ *
  * @example
- * const vault = createKeyVault(db, { masterKey: parseMasterKey(process.env.COGO_VAULT_MASTER_KEY!) });
+ * const vault = createKeyVault(db, { masterKey: parseMasterKey(config.llm.vaultMasterKey) });
  * await vault.put('openai', apiKey, { expectedVersion: 0, actor: 'admin' });
+ * const { secret } = await vault.get('openai', { actor: 'router' });
  */
-export function createKeyVault(db: Db, options: { masterKey: Uint8Array; now?: () => Date }): KeyVault {
-  if (options.masterKey.length !== 32)
-    throw new VaultError('VAULT_MASTER_KEY_INVALID', 'the master key must be 32 bytes');
-  const master = options.masterKey;
+export function createKeyVault(db: Db, options: KeyVaultOptions): KeyVault {
+  if (!(options.masterKey instanceof Uint8Array) || options.masterKey.length !== MASTER_KEY_BYTES)
+    throw invalidMasterKey('got another length');
+  const keys = deriveVaultKeys(options.masterKey);
   const now = options.now ?? (() => new Date());
-  // A fingerprint that identifies the master key without revealing anything usable about it.
-  const masterKeyId = derive(master, Buffer.alloc(0), 'cogo-vault master-key-id v1')
-    .subarray(0, 8)
-    .toString('hex');
-  const checksumKey = derive(master, Buffer.alloc(0), 'cogo-vault checksum v1');
-  const aad = (id: string, version: number) => Buffer.from(`cogo-vault:${id}:${version}`);
-  const checksum = (id: string, version: number, secret: Buffer) =>
-    createHmac('sha256', checksumKey).update(aad(id, version)).update(secret).digest('hex');
 
-  const audit = async (
+  // Runs `op`; a failure gets its `fail` audit row, written on its own (never inside a transaction
+  // that rolls back), before it is rethrown. If the database cannot take the row either, the
+  // caller still gets the original error, which says more than the audit insert's.
+  const audited = async <T>(
     keyId: string,
-    version: number | null,
-    action: 'read' | 'write' | 'revoke' | 'fail',
     actor: string,
-    outcome: 'ok' | 'denied' | 'conflict' | 'error',
-    reason: string | null,
-  ) => {
-    await db.query(
-      `insert into secure_keys_audit (key_id, version_int, action, actor, outcome, reason) values ($1, $2, $3, $4, $5, $6)`,
-      [keyId.slice(0, 200), version, action, actor.slice(0, 200), outcome, reason],
-    );
-  };
-
-  // Every failure is audited as `fail` (after whatever transaction failed), then thrown.
-  const failed = async (
-    keyId: string,
-    version: number | null,
-    actor: string,
-    error: VaultError,
-  ): Promise<never> => {
-    const outcome =
-      error.code === 'VAULT_CONFLICT'
-        ? 'conflict'
-        : error.code === 'VAULT_INTEGRITY' || error.code === 'VAULT_MASTER_KEY_MISMATCH'
-          ? 'error'
-          : 'denied';
-    await audit(keyId, version, 'fail', actor, outcome, error.code);
-    throw error;
-  };
-
-  const checkInput = (id: string, actor: string) => {
-    if (!ID.test(id))
-      throw new VaultError('VAULT_INVALID_INPUT', 'a key id is 1-128 letters, digits, . _ : or -');
-    if (actor.trim() === '') throw new VaultError('VAULT_INVALID_INPUT', 'an actor is required');
+    version: () => number | null,
+    op: () => Promise<T>,
+  ): Promise<T> => {
+    try {
+      return await op();
+    } catch (error) {
+      const entry = { keyId: String(keyId), version: version(), actor: String(actor), ...failureOf(error) };
+      await insertAudit(db, { ...entry, action: 'fail' }).catch(() => undefined);
+      throw error;
+    }
   };
 
   return {
-    async put(id, secret, o) {
-      try {
-        checkInput(id, o.actor);
-        const bytes = Buffer.from(secret, 'utf8');
-        if (bytes.length === 0 || bytes.length > MAX_SECRET_BYTES)
-          throw new VaultError('VAULT_INVALID_INPUT', `a secret is 1 to ${MAX_SECRET_BYTES} bytes`);
-        if (!Number.isInteger(o.expectedVersion) || o.expectedVersion < 0)
-          throw new VaultError('VAULT_INVALID_INPUT', 'expectedVersion is a whole number >= 0');
-        const validFrom = o.validFrom ?? now();
-        if (o.expiresAt && o.expiresAt.getTime() <= validFrom.getTime())
-          throw new VaultError('VAULT_INVALID_INPUT', 'expiresAt must be after validFrom');
-        const version = o.expectedVersion + 1;
-        const salt = randomBytes(16);
-        const iv = randomBytes(12);
-        const cipher = createCipheriv('aes-256-gcm', derive(master, salt, 'cogo-vault data-key v1'), iv);
-        cipher.setAAD(aad(id, version));
-        const ciphertext = Buffer.concat([cipher.update(bytes), cipher.final()]);
-        const values = [
-          id,
-          version,
-          ciphertext,
-          iv,
-          cipher.getAuthTag(),
-          salt,
-          masterKeyId,
-          checksum(id, version, bytes),
-          validFrom,
-          o.expiresAt ?? null,
-          o.actor,
-        ];
-        // The write and its audit row are one statement: no write goes unaudited, and audit rows
-        // of concurrent writers come in version order (each is inserted under the row's lock).
-        const written = (sql: string) =>
-          `with w as (${sql} returning id, version_int)
-           insert into secure_keys_audit (key_id, version_int, action, actor, outcome)
-           select id, version_int, 'write', $11, 'ok' from w returning key_id`;
-        const { rows } =
-          o.expectedVersion === 0
-            ? await db.query<{ key_id: string }>(
-                written(`insert into secure_keys (id, version_int, ciphertext, iv, auth_tag, salt, master_key_id, checksum,
-                   valid_from, expires_at, updated_by)
-                 values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict (id) do nothing`),
-                values,
-              )
-            : await db.query<{ key_id: string }>(
-                written(`update secure_keys set version_int = $2, ciphertext = $3, iv = $4, auth_tag = $5, salt = $6,
-                   master_key_id = $7, checksum = $8, valid_from = $9, expires_at = $10, updated_by = $11,
-                   revoked_at = null, updated_at = now()
-                 where id = $1 and version_int = $12`),
-                [...values, o.expectedVersion],
-              );
-        if (rows.length === 0) {
-          const current = await db.query<{ version_int: number }>(
-            'select version_int from secure_keys where id = $1',
-            [id],
-          );
-          const currentVersion = current.rows[0]?.version_int ?? 0;
-          throw new VaultError(
-            'VAULT_CONFLICT',
-            `key ${id} is at version ${currentVersion}, not ${o.expectedVersion}: read it again and retry`,
-            { currentVersion },
-          );
-        }
-        return { id, version };
-      } catch (error) {
-        if (error instanceof VaultError) return failed(id, o.expectedVersion + 1, o.actor, error);
-        throw error;
-      }
-    },
+    put: (id, secret, o) =>
+      audited(
+        id,
+        o.actor,
+        () => auditVersion(o.expectedVersion + 1),
+        async () => {
+          checkKeyRef(id, o.actor);
+          checkVersion(o.expectedVersion, 0);
+          const validFrom = o.validFrom ?? now();
+          checkWindow(validFrom, o.expiresAt);
+          const version = o.expectedVersion + 1;
+          const plaintext = secretBytes(secret);
+          let sealed: Sealed;
+          try {
+            sealed = seal(keys, id, version, plaintext);
+          } finally {
+            plaintext.fill(0);
+          }
+          const expiresAt = o.expiresAt ?? null;
+          const write = { id, version, sealed, fingerprint: keys.fingerprint, validFrom, expiresAt };
+          if (await writeKey(db, { ...write, actor: o.actor })) return { id, version };
+          throw conflict(id, (await selectVersion(db, id))?.version ?? 0, o.expectedVersion);
+        },
+      ),
 
-    async get(id, o) {
+    get(id, o) {
       let version: number | null = null;
-      try {
-        checkInput(id, o.actor);
-        const { rows } = await db.query<Row>('select * from secure_keys where id = $1', [id]);
-        const row = rows[0];
-        if (!row) throw new VaultError('VAULT_NOT_FOUND', `no key ${id}`);
-        version = row.version_int;
-        const at = now().getTime();
-        if (row.revoked_at) throw new VaultError('VAULT_REVOKED', `key ${id} version ${version} was revoked`);
-        if (new Date(row.valid_from).getTime() > at)
-          throw new VaultError('VAULT_NOT_YET_VALID', `key ${id} version ${version} is not valid yet`);
-        if (row.expires_at && new Date(row.expires_at).getTime() <= at)
-          throw new VaultError('VAULT_EXPIRED', `key ${id} version ${version} expired`);
-        if (row.master_key_id !== masterKeyId)
-          throw new VaultError('VAULT_MASTER_KEY_MISMATCH', `key ${id} was sealed with another master key`);
-        let plain: Buffer;
-        try {
-          const decipher = createDecipheriv(
-            'aes-256-gcm',
-            derive(master, row.salt, 'cogo-vault data-key v1'),
-            row.iv,
-          );
-          decipher.setAAD(aad(id, version));
-          decipher.setAuthTag(row.auth_tag);
-          plain = Buffer.concat([decipher.update(row.ciphertext), decipher.final()]);
-        } catch (cause) {
-          throw new VaultError('VAULT_INTEGRITY', `key ${id} version ${version} failed authentication`, {
-            cause,
-          });
-        }
-        const expected = Buffer.from(checksum(id, version, plain), 'hex');
-        const stored = Buffer.from(row.checksum, 'hex');
-        if (stored.length !== expected.length || !timingSafeEqual(stored, expected))
-          throw new VaultError('VAULT_INTEGRITY', `key ${id} version ${version} failed its checksum`);
-        await audit(id, version, 'read', o.actor, 'ok', null);
-        return {
-          id,
-          version,
-          secret: plain.toString('utf8'),
-          expiresAt: row.expires_at ? new Date(row.expires_at) : null,
-        };
-      } catch (error) {
-        if (error instanceof VaultError) return failed(id, version, o.actor, error);
-        throw error;
-      }
+      return audited(
+        id,
+        o.actor,
+        () => version,
+        async () => {
+          checkKeyRef(id, o.actor);
+          const row = await selectKey(db, id);
+          if (!row) throw new VaultError('VAULT_NOT_FOUND', `no key ${id}`);
+          version = row.version_int;
+          checkUsable(row, now(), keys.fingerprint);
+          const plaintext = unseal(keys, row);
+          try {
+            // Audited before the secret leaves: a read that cannot be recorded returns nothing.
+            await insertAudit(db, {
+              keyId: id,
+              version,
+              action: 'read',
+              actor: o.actor,
+              outcome: 'ok',
+              reason: null,
+            });
+            const expiresAt = row.expires_at ? new Date(row.expires_at) : null;
+            return { id, version, secret: plaintext.toString('utf8'), expiresAt };
+          } finally {
+            plaintext.fill(0);
+          }
+        },
+      );
     },
 
-    async revoke(id, o) {
-      try {
-        checkInput(id, o.actor);
-        const { rows } = await db.query<{ key_id: string }>(
-          `with r as (
-             update secure_keys set revoked_at = now(), updated_at = now(), updated_by = $3
-              where id = $1 and version_int = $2 and revoked_at is null returning id, version_int
-           )
-           insert into secure_keys_audit (key_id, version_int, action, actor, outcome)
-           select id, version_int, 'revoke', $3, 'ok' from r returning key_id`,
-          [id, o.expectedVersion, o.actor],
-        );
-        if (rows.length === 0) {
-          const current = await db.query<{ version_int: number; revoked_at: Date | null }>(
-            'select version_int, revoked_at from secure_keys where id = $1',
-            [id],
-          );
-          const c = current.rows[0];
-          if (!c) throw new VaultError('VAULT_NOT_FOUND', `no key ${id}`);
-          if (c.revoked_at && c.version_int === o.expectedVersion)
-            throw new VaultError('VAULT_REVOKED', `key ${id} is already revoked`);
-          throw new VaultError(
-            'VAULT_CONFLICT',
-            `key ${id} is at version ${c.version_int}, not ${o.expectedVersion}`,
-            {
-              currentVersion: c.version_int,
-            },
-          );
-        }
-      } catch (error) {
-        if (error instanceof VaultError) return failed(id, o.expectedVersion, o.actor, error);
-        throw error;
-      }
-    },
+    revoke: (id, o) =>
+      audited(
+        id,
+        o.actor,
+        () => auditVersion(o.expectedVersion),
+        async () => {
+          checkKeyRef(id, o.actor);
+          checkVersion(o.expectedVersion, 1);
+          if (await revokeKey(db, id, o.expectedVersion, o.actor, now())) return;
+          const current = await selectVersion(db, id);
+          if (!current) throw new VaultError('VAULT_NOT_FOUND', `no key ${id}`);
+          if (current.revoked && current.version === o.expectedVersion)
+            throw new VaultError('VAULT_REVOKED', `key ${id} version ${current.version} is already revoked`);
+          throw conflict(id, current.version, o.expectedVersion);
+        },
+      ),
 
     async list() {
-      const { rows } = await db.query<Row>(
-        'select id, version_int, valid_from, expires_at, revoked_at, updated_at, updated_by from secure_keys order by id',
+      const { rows } = await db.query<KeyRow>(
+        `select id, version_int, valid_from, expires_at, revoked_at, updated_at, updated_by
+           from secure_keys order by id`,
       );
       return rows.map((r) => ({
         id: r.id,
