@@ -8,6 +8,7 @@ import {
   type LlmClientOptions,
   LlmError,
   upsertPolicy,
+  VaultError,
 } from '../src/llm/index.ts';
 import { registry } from '../src/metrics/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
@@ -299,5 +300,30 @@ describe('the LLM client: routing, retries, fallback, circuits and deadlines aga
     // Failures are capped at 80 % of the window; still, alpha now ranks below beta.
     const rank = await llm.select('chat', { inputTokens: 10, maxOutputTokens: 50 });
     expect(rank.chain.slice(0, 2)).toEqual(['beta/m2', 'alpha/m1']);
+  });
+
+  it('skips a deployment whose key cannot be read, and serves the next one', async () => {
+    server.script('m2', [{ reply: 'beta without a key problem' }]);
+    const llm = client({
+      resolveModel: async (entry) => {
+        if (entry.id === 'alpha/m1') throw new VaultError('VAULT_EXPIRED', 'key alpha version 1 expired');
+        return createModelResolver({ db: t.db, actor: 'test' })(entry);
+      },
+    });
+    const r = await llm.complete('chat', ask);
+    expect(r.servedModelId).toBe('beta/m2');
+    expect(r.chain[0]).toMatchObject({ modelId: 'alpha/m1', outcome: 'skipped', errorCode: 'LLM_AUTH' });
+  });
+
+  it('passes a caller’s abort through and records the decision as failed', async () => {
+    server.script('m1', [{ reply: 'slow answer words', deltaDelayMs: 300 }]);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('user left')), 100);
+    const error = await client()
+      .complete('chat', { ...ask, signal: controller.signal })
+      .catch((e: unknown) => e);
+    expect((error as Error).message).toBe('user left');
+    const { rows } = await t.db.query<{ outcome: string }>('select outcome from llm_routing_decisions');
+    expect(rows).toEqual([{ outcome: 'failed' }]);
   });
 });

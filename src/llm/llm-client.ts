@@ -126,7 +126,8 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
     let b = breakers.get(modelId);
     if (!b) {
       b = circuitBreaker(
-        handleWhen(() => true),
+        // Provider failures count; a caller's abort does not.
+        handleWhen((error) => error instanceof LlmError),
         {
           halfOpenAfter: circuitOptions.halfOpenAfterMs,
           breaker: new ConsecutiveBreaker(circuitOptions.failures),
@@ -323,7 +324,23 @@ export function createLlmClient(options: LlmClientOptions): LlmClient {
             lastError = new LlmError('LLM_CIRCUIT_OPEN', `${modelId} circuit is open`);
             break;
           }
-          if (!(error instanceof LlmError)) throw error;
+          if (request.signal?.aborted) {
+            await finish(null, 'failed');
+            throw error;
+          }
+          if (!(error instanceof LlmError)) {
+            // The deployment could not be built (its key is missing, expired or revoked): next one.
+            const code = (error as { code?: unknown }).code;
+            lastError = new LlmError(
+              'LLM_AUTH',
+              `${modelId} is unusable: ${typeof code === 'string' ? code : 'error'}`,
+              {
+                cause: error,
+              },
+            );
+            chain.push({ modelId, attempt, outcome: 'skipped', errorCode: lastError.code });
+            break;
+          }
           lastError = error;
           const latencyMs = (error as LlmError & { latencyMs?: number }).latencyMs ?? 0;
           chain.push({ modelId, attempt, outcome: 'error', errorCode: error.code, latencyMs });
