@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { llmResponseJsonSchema, llmResponseSchema } from '../src/chat/index.ts';
 import { CONFIG_DEFAULTS, stableId } from '../src/core/index.ts';
 import {
   type CboObject,
@@ -208,5 +209,34 @@ describe('docs/specs/KG_SCOPE_V1.md', () => {
       const cells = tableRow(doc, `\`${key}\``);
       expect(cells[2], key).toBe(`${CONFIG_DEFAULTS[key]}%`);
     }
+  });
+});
+
+describe('docs/specs/LLM_RESPONSE_JSON_V1.md', () => {
+  const doc = readFileSync(new URL('../docs/specs/LLM_RESPONSE_JSON_V1.md', import.meta.url), 'utf8');
+
+  it('has examples the contract schema accepts, answered and not', () => {
+    const found = examples(doc, 'llm-response');
+    expect(found.map((e) => (e.value as { status: string }).status)).toEqual(['answered', 'cannot_answer']);
+    for (const e of found) {
+      const parsed = llmResponseSchema.safeParse(e.value);
+      expect(parsed.success, `example at line ${e.line}: ${parsed.error?.message}`).toBe(true);
+    }
+  });
+
+  it('lists exactly the fields the schema has, and the JSON Schema requires them all and no others', () => {
+    const keys = Object.keys(llmResponseSchema.shape);
+    for (const k of keys) expect(tableRow(doc, `\`${k}\``).length).toBeGreaterThan(0);
+    const json = llmResponseJsonSchema() as { required: string[]; additionalProperties: boolean };
+    expect(json.required.sort()).toEqual([...keys].sort());
+    expect(json.additionalProperties).toBe(false);
+  });
+
+  it('rejects a citation whose lines run backwards, and an unknown field', () => {
+    const [first] = examples(doc, 'llm-response');
+    const base = first!.value as Record<string, unknown>;
+    const backwards = { ...base, citations: [{ path: 'a.ts', start_line: 9, end_line: 3, object_id: null }] };
+    expect(llmResponseSchema.safeParse(backwards).success).toBe(false);
+    expect(llmResponseSchema.safeParse({ ...base, extra: 1 }).success).toBe(false);
   });
 });
