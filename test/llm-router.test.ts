@@ -2,13 +2,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   applyCatalog,
   catalogSchema,
+  createKeyVault,
   createLlmClient,
   createModelResolver,
   type LlmClient,
   type LlmClientOptions,
   LlmError,
   upsertPolicy,
-  VaultError,
 } from '../src/llm/index.ts';
 import { registry } from '../src/metrics/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
@@ -304,15 +304,24 @@ describe('the LLM client: routing, retries, fallback, circuits and deadlines aga
 
   it('skips a deployment whose key cannot be read, and serves the next one', async () => {
     server.script('m2', [{ reply: 'beta without a key problem' }]);
-    const llm = client({
-      resolveModel: async (entry) => {
-        if (entry.id === 'alpha/m1') throw new VaultError('VAULT_EXPIRED', 'key alpha version 1 expired');
-        return createModelResolver({ db: t.db, actor: 'test' })(entry);
-      },
+    // A real vault holding alpha's key, read a year after it expired.
+    const masterKey = new Uint8Array(32).fill(5);
+    await createKeyVault(t.db, { masterKey }).put('alpha-key', 'sk-alpha', {
+      expectedVersion: 0,
+      actor: 'test',
+      expiresAt: new Date(Date.now() + 60_000),
     });
-    const r = await llm.complete('chat', ask);
-    expect(r.servedModelId).toBe('beta/m2');
-    expect(r.chain[0]).toMatchObject({ modelId: 'alpha/m1', outcome: 'skipped', errorCode: 'LLM_AUTH' });
+    const later = createKeyVault(t.db, { masterKey, now: () => new Date(Date.now() + 365 * 86_400_000) });
+    await t.db.query("update llm_providers set key_id = 'alpha-key' where id = 'alpha'");
+    try {
+      const llm = client({ resolveModel: createModelResolver({ db: t.db, vault: later, actor: 'test' }) });
+      const r = await llm.complete('chat', ask);
+      expect(r.servedModelId).toBe('beta/m2');
+      expect(r.chain[0]).toMatchObject({ modelId: 'alpha/m1', outcome: 'skipped', errorCode: 'LLM_AUTH' });
+      expect(server.requests.filter((q) => q.model === 'm1')).toHaveLength(0);
+    } finally {
+      await t.db.query("update llm_providers set key_id = null where id = 'alpha'");
+    }
   });
 
   it('passes a caller’s abort through and records the decision as failed', async () => {

@@ -1,4 +1,6 @@
-import { CogoError } from '../core/index.ts';
+import { CogoError, describeCauseChain, parseRetryAfter } from '../core/index.ts';
+
+export { describeCauseChain, parseRetryAfter };
 
 export const LLM_ERROR_CODES = [
   'LLM_HTTP_ERROR',
@@ -56,15 +58,6 @@ export class LlmError extends CogoError {
     this.provider = options.provider;
     this.model = options.model;
   }
-}
-
-/** Milliseconds from a Retry-After value: delay-seconds or an HTTP date; undefined if absent or malformed. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 const CONTEXT_WINDOW =
@@ -151,21 +144,6 @@ export function findNetworkErrorCode(error: unknown): string | undefined {
     current = current.cause;
   }
   return undefined;
-}
-
-/**
- * The messages down an error's cause chain, each after its code, joined by ': '. undici says only
- * "fetch failed" or "terminated" and keeps why (ECONNREFUSED, ENOTFOUND ...) in its causes.
- */
-export function describeCauseChain(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    parts.push(typeof code === 'string' ? `${code} ${current.message}` : current.message);
-    current = current.cause;
-  }
-  return parts.length > 0 ? parts.join(': ') : String(error);
 }
 
 // Enough of a failure's detail to diagnose it, not enough to flood a log line.

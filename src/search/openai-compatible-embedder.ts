@@ -5,6 +5,7 @@
  * and jitter, never other 4xx, and classifies every failure into an `EmbeddingError`.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } from 'openai';
+import { describeCauseChain, parseRetryAfter } from '../core/index.ts';
 import type { Embedder } from './embedder.ts';
 import { EmbeddingError, type EmbeddingErrorCode, type EmbeddingErrorOptions } from './errors.ts';
 
@@ -220,11 +221,7 @@ export function parseRetryAfterMs(
 ): number | undefined {
   const millis = headers?.get('retry-after-ms')?.trim();
   if (millis && /^\d+(?:\.\d+)?$/.test(millis)) return Number(millis);
-  const value = headers?.get('retry-after')?.trim();
-  if (!value) return undefined;
-  if (/^\d+(?:\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+  return parseRetryAfter(headers?.get('retry-after'), nowMs);
 }
 
 function resolveOptions(options: OpenAICompatibleEmbedderOptions): ResolvedOptions {
@@ -284,14 +281,9 @@ function describeEndpoint(baseUrl: string): string {
 
 // undici reports "fetch failed" and hides the useful part (ECONNREFUSED, ENOTFOUND ...) in its causes.
 function describeConnectionError(error: APIConnectionError): string {
-  const reasons: string[] = [];
-  let current: unknown = error.cause;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    reasons.push(typeof code === 'string' ? `${code} ${current.message}` : current.message);
-    current = current.cause;
-  }
-  return reasons.length > 0 ? `connection failed (${reasons.join(': ')})` : error.message;
+  return error.cause instanceof Error
+    ? `connection failed (${describeCauseChain(error.cause)})`
+    : error.message;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
