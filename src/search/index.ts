@@ -31,4 +31,5 @@ export {
   searchCode,
   type VectorPath,
 } from './retrieve.ts';
+export { chunkFileHashes } from './store.ts';
 export { codeTokens, splitIdentifier } from './tokens.ts';
