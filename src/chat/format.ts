@@ -3,9 +3,9 @@ import type { LlmResponse } from './contract.ts';
 /** An answer for the terminal: the text, then its verified citations and follow-ups. */
 export function formatAnswer(
   response: LlmResponse,
-  meta: { answerer?: string; rounds?: number } = {},
+  meta: { answerer?: string; rounds?: number; withoutText?: boolean } = {},
 ): string {
-  const lines = [response.answer, ''];
+  const lines = meta.withoutText ? [] : [response.answer, ''];
   if (response.citations.length > 0) {
     lines.push('Citations (verified):');
     for (const c of response.citations) lines.push(`  ${c.path}:${c.start_line}-${c.end_line}`);

@@ -85,6 +85,7 @@ export {
   type QuestionIntent,
 } from './question.ts';
 export { createRepoReader, type RepoFile, type RepoReader, resolveInsideRepo } from './repo-files.ts';
+export { type SelectAnswererOptions, selectAnswerer } from './select-answerer.ts';
 export {
   type ChatMessageRecord,
   type ChatSession,

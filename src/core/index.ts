@@ -1,5 +1,11 @@
 /** core: configuration, errors, logging and ids shared by every subsystem. Depends on nothing of ours. */
-export { CONFIG_DEFAULTS, type CogoConfig, EMBEDDING_PROVIDERS, loadConfig } from './config.ts';
+export {
+  CHAT_ANSWERERS,
+  CONFIG_DEFAULTS,
+  type CogoConfig,
+  EMBEDDING_PROVIDERS,
+  loadConfig,
+} from './config.ts';
 export { CogoError, ConfigError, describeCauseChain, errorMessage, parseRetryAfter } from './errors.ts';
 export { identifierParts } from './identifiers.ts';
 export { sha256Hex, stableId } from './ids.ts';
