@@ -120,7 +120,7 @@ function relationAnswer(e: EvidenceSet, intent: QuestionIntent): Composed {
       const other =
         spec.direction === 'in'
           ? nameOf(r)
-          : r.title.replace(/^.*? (calls|uses the type|returns the type) /, '');
+          : `${r.relation!.other.kind} ${code(r.relation!.other.symbol)}${r.relation!.other.external ? ' (external)' : ''}`;
       const key = `${other}@${r.path}:${r.startLine}`;
       if (listed.has(key)) continue;
       listed.add(key);
@@ -160,7 +160,7 @@ function returnsAnswer(e: EvidenceSet): Composed {
     );
     if (types.length > 0) {
       lines.push(
-        `The return type refers to: ${types.map((t) => t.title.replace(/^.* returns the type /, '')).join(', ')}.`,
+        `The return type refers to: ${types.map((t) => `${t.relation!.other.kind} ${code(t.relation!.other.symbol)}`).join(', ')}.`,
       );
       cited.push(...types);
     }

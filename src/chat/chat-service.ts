@@ -61,6 +61,12 @@ export interface ChatService {
     sessionId?: string;
     question: string;
     onEvent?: (e: AskEvent) => void;
+    /** Called once both messages are stored, before answering starts. */
+    onMessages?: (m: {
+      session: ChatSession;
+      question: ChatMessageRecord;
+      answer: ChatMessageRecord;
+    }) => void;
     signal?: AbortSignal;
   }): Promise<AskResult>;
   history(sessionId: string): Promise<{ session: ChatSession; messages: ChatMessageRecord[] }>;
@@ -181,6 +187,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         status: 'pending',
         replyTo: q.id,
       });
+      input.onMessages?.({ session, question: q, answer: pending });
       const { answer, outcome } = await answerInto(pending, question, history, {
         ...(input.onEvent ? { onEvent: input.onEvent } : {}),
         ...(input.signal ? { signal: input.signal } : {}),

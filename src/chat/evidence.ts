@@ -38,6 +38,8 @@ export interface EvidenceRelation {
   readonly subjectId: string;
   /** Hops from the subject (impact walks more than one). */
   readonly depth: number;
+  /** The object at the relation's other end from the subject. */
+  readonly other: { readonly kind: string; readonly symbol: string; readonly external: boolean };
 }
 
 export interface EvidenceItem {
@@ -403,7 +405,13 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
       title:
         spec.direction === 'in' ? `${subject.qualified_name} ${passive} ${other.qualified_name}` : sentence,
       text: sentence,
-      relation: { kind: hit.kind, direction: spec.direction, subjectId: subject.id, depth: 1 },
+      relation: {
+        kind: hit.kind,
+        direction: spec.direction,
+        subjectId: subject.id,
+        depth: 1,
+        other: { kind: other.kind, symbol: other.qualified_name, external: other.file_path === null },
+      },
       rank: ids.indexOf(subject.id),
     };
   };
@@ -434,7 +442,17 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
         endLine: h.evidence.line,
         title: `${h.object.qualified_name} ${active} ${subject.qualified_name} (${h.depth} hop${h.depth > 1 ? 's' : ''}, via ${h.via})`,
         text: `${h.object.kind} ${h.object.qualified_name} ${active} ${subject.qualified_name} (${h.depth} hop${h.depth > 1 ? 's' : ''}, via ${h.via})`,
-        relation: { kind, direction: 'in', subjectId: subject.id, depth: h.depth },
+        relation: {
+          kind,
+          direction: 'in',
+          subjectId: subject.id,
+          depth: h.depth,
+          other: {
+            kind: h.object.kind,
+            symbol: h.object.qualified_name,
+            external: h.object.file_path === null,
+          },
+        },
         rank: 0,
       });
     }

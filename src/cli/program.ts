@@ -260,6 +260,7 @@ export function createProgram(ctx: CliContext): Command {
         router: createRouter({ db: d, ...ctx.config.llm }),
         ...(masterKey ? { vault: createKeyVault(d, { masterKey: parseMasterKey(masterKey) }) } : {}),
         ...(auth ? { auth } : {}),
+        chat: await chatServiceFor(ctx, d, repo(), 'gateway'),
       });
       const gateway = await startGateway({ app, port: opts.port ?? ctx.config.gatewayPort, host: opts.host });
       write(ctx.stdout, `cogo gateway listening on http://${gateway.host}:${gateway.port}`);
