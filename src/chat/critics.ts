@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import ts from 'typescript';
+import { z } from 'zod';
 import type { Draft } from './answerer.ts';
 import { type CitationCheck, verifyCitations } from './citations.ts';
 import { llmResponseSchema } from './contract.ts';
@@ -15,12 +16,17 @@ export type CriticName = (typeof CRITIC_NAMES)[number];
 export const CRITIC_OUTCOMES = ['pass', 'fail', 'skipped'] as const;
 export type CriticOutcome = (typeof CRITIC_OUTCOMES)[number];
 
-export interface CriticResult {
-  readonly critic: CriticName;
-  readonly outcome: CriticOutcome;
-  /** What is wrong, in words an answerer can act on; empty when it passes. */
-  readonly findings: readonly string[];
-}
+/** One critic's verdict on a draft, as stored in `chat_messages.critics` and sent as SSE `critics`. */
+export const criticResultSchema = z.strictObject({
+  critic: z.enum(CRITIC_NAMES),
+  outcome: z.enum(CRITIC_OUTCOMES),
+  /** What is wrong, in words an answerer can act on; empty unless it failed. */
+  findings: z.array(z.string().min(1)),
+});
+export type CriticResult = z.infer<typeof criticResultSchema>;
+
+/** The critics of one round (0: the first draft), as stored in `chat_messages.critics`. */
+export const criticRoundSchema = z.strictObject({ round: z.number().int().min(0), results: z.array(criticResultSchema) });
 
 export interface CriticContext {
   readonly evidence: EvidenceSet;

@@ -54,6 +54,8 @@ export {
   type CriticResult,
   citationCritic,
   compileCritic,
+  criticResultSchema,
+  criticRoundSchema,
   contractCritic,
   groundednessCritic,
   runCritics,
