@@ -26,7 +26,7 @@ import { copyFixture } from './helpers/repos.ts';
 const embedder = createLocalEmbedder();
 
 /** A copy of the ts-basic fixture, indexed (graph and search) into a fresh database. */
-export async function indexedFixture(t: TestDatabase): Promise<string> {
+async function indexedFixture(t: TestDatabase): Promise<string> {
   const root = copyFixture('ts-basic');
   await indexRepository(t.db, { root, maxFileBytes: 1_000_000, full: true });
   await indexSearch(t.db, { root, embedder, maxFileBytes: 1_000_000 });

@@ -26,7 +26,10 @@ export const criticResultSchema = z.strictObject({
 export type CriticResult = z.infer<typeof criticResultSchema>;
 
 /** The critics of one round (0: the first draft), as stored in `chat_messages.critics`. */
-export const criticRoundSchema = z.strictObject({ round: z.number().int().min(0), results: z.array(criticResultSchema) });
+export const criticRoundSchema = z.strictObject({
+  round: z.number().int().min(0),
+  results: z.array(criticResultSchema),
+});
 
 export interface CriticContext {
   readonly evidence: EvidenceSet;

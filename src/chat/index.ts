@@ -54,9 +54,9 @@ export {
   type CriticResult,
   citationCritic,
   compileCritic,
+  contractCritic,
   criticResultSchema,
   criticRoundSchema,
-  contractCritic,
   groundednessCritic,
   runCritics,
 } from './critics.ts';
