@@ -18,12 +18,28 @@ import {
 import type { Db } from '../src/db/index.ts';
 import { indexRepository } from '../src/kg/index.ts';
 import { applyCatalog, catalogSchema, createLlmClient, createModelResolver } from '../src/llm/index.ts';
+import { registry } from '../src/metrics/index.ts';
 import { createLocalEmbedder, indexSearch } from '../src/search/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 import { type LlmTestServer, startLlmTestServer } from './helpers/llm-server.ts';
 import { copyFixture } from './helpers/repos.ts';
 
 const embedder = createLocalEmbedder();
+
+async function metric(
+  name: string,
+  labels: Record<string, string>,
+  field: 'value' | 'count' = 'value',
+): Promise<number> {
+  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
+  return (m?.values ?? [])
+    .filter((v) => {
+      const metricName = (v as { metricName?: string }).metricName ?? name;
+      return field === 'count' ? metricName.endsWith('_count') : !/_(bucket|sum|count)$/.test(metricName);
+    })
+    .filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))
+    .reduce((n, v) => n + Number(v.value), 0);
+}
 
 /** A copy of the ts-basic fixture, indexed (graph and search) into a fresh database. */
 async function indexedFixture(t: TestDatabase): Promise<string> {
@@ -282,6 +298,12 @@ describe('the LLM answerer through the router, with self-correction', () => {
       { reply: '', json: reply({ citations: [good] }) },
     ]);
     const events: string[] = [];
+    const failedCitations = await metric('cogo_chat_critic_outcomes_total', {
+      critic: 'citations',
+      outcome: 'fail',
+    });
+    const answers = await metric('cogo_chat_correction_rounds', { answerer: 'llm' }, 'count');
+    const tokens = await metric('cogo_llm_tokens_total', { service: 'chat', type: 'output' });
     const o = await askRag(
       { db: t.db, root, answerer: createLlmAnswerer({ llm: llm() }), embedder },
       {
@@ -313,6 +335,13 @@ describe('the LLM answerer through the router, with self-correction', () => {
     expect(text(restart, events.length)).toBe(o.response.answer);
     expect(o.firstTokenMs).not.toBeNull();
     expect(o.usage).toHaveLength(2);
+    expect(await metric('cogo_chat_critic_outcomes_total', { critic: 'citations', outcome: 'fail' })).toBe(
+      failedCitations + 1,
+    );
+    expect(await metric('cogo_chat_correction_rounds', { answerer: 'llm' }, 'count')).toBe(answers + 1);
+    expect(await metric('cogo_llm_tokens_total', { service: 'chat', type: 'output' })).toBeGreaterThan(
+      tokens,
+    );
   });
 
   it('removes a citation still wrong after the last round and says so', async () => {
