@@ -78,6 +78,7 @@ export async function askRag(options: AskOptions, input: AskInput): Promise<AskO
     ...(options.embedder ? { embedder: options.embedder } : {}),
     ...(options.languages ? { languages: options.languages } : {}),
     ...(options.budgetTokens ? { budgetTokens: options.budgetTokens } : {}),
+    ...(input.correction ? { alsoAbout: input.correction.text } : {}),
   });
   const evidenceMs = performance.now() - t0;
   emit({ type: 'evidence', items: evidence.items.length, tokens: evidence.tokens, ms: evidenceMs });

@@ -289,6 +289,25 @@ export function composeBuiltinAnswer(e: EvidenceSet): LlmResponse {
   };
 }
 
+/**
+ * What the built-in answerer can do with a user's correction: quote it, and check the names it
+ * writes in code form against the index (their definitions are in the evidence, cited).
+ */
+function correctionSection(e: EvidenceSet, correction: string): { lines: string[]; cited: EvidenceItem[] } {
+  const lines = ['', '**Your correction**', '', `> ${correction.replace(/\n/g, '\n> ')}`, ''];
+  const cited: EvidenceItem[] = [];
+  for (const o of e.mentioned.found) {
+    const def = e.items.find((i) => i.kind === 'schema' && i.objectId === o.id);
+    if (!def) continue;
+    lines.push(`- ${describeDefinition(def)}`);
+    cited.push(def);
+  }
+  for (const name of e.mentioned.missing) lines.push(`- No definition named ${code(name)} is in the index.`);
+  if (e.mentioned.found.length + e.mentioned.missing.length === 0)
+    lines.push('It names no code I can check; the answer above is what the index shows.');
+  return { lines, cited };
+}
+
 /** The built-in answerer; a revision drops what failed verification and composes again. */
 export function createBuiltinAnswerer(): Answerer {
   return {
@@ -301,7 +320,19 @@ export function createBuiltinAnswerer(): Answerer {
         rejected.length > 0
           ? { ...input.evidence, items: input.evidence.items.filter((i) => !bad(i)) }
           : input.evidence;
-      const response = composeBuiltinAnswer(evidence);
+      let response = composeBuiltinAnswer(evidence);
+      const correction = input.revision?.correction;
+      if (correction) {
+        const extra = correctionSection(evidence, correction);
+        const known = new Set(response.evidence_used);
+        const added = extra.cited.filter((i) => !known.has(i.id));
+        response = {
+          ...response,
+          answer: `${response.answer}\n${extra.lines.join('\n')}`.slice(0, 20_000),
+          citations: [...response.citations, ...added.map(citationOf)].slice(0, 50),
+          evidence_used: [...response.evidence_used, ...added.map((i) => i.id)].slice(0, 100),
+        };
+      }
       callbacks.onDelta?.(response.answer);
       return { answerer: BUILTIN_ANSWERER, response, raw: JSON.stringify(response) };
     },

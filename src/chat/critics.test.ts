@@ -42,6 +42,7 @@ const evidence = {
   skipped: [],
   uncoveredWords: [],
   contentWords: [],
+  mentioned: { found: [], missing: [] },
 } satisfies EvidenceSet;
 const hasPython = spawnSync('python3', ['--version']).status === 0;
 

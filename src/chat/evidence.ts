@@ -17,6 +17,7 @@ import {
 } from '../kg/index.ts';
 import {
   chunkFileHashes,
+  codeWordsOf,
   DEFAULT_LANGUAGES,
   type Embedder,
   type SearchHit,
@@ -82,6 +83,8 @@ export interface EvidenceSet {
   readonly subjects: readonly CboObject[];
   /** The objects evidence was gathered around: the subjects, or the top search hits. */
   readonly entries: readonly CboObject[];
+  /** Of the identifiers `alsoAbout` names: the definitions found, and the names not in the index. */
+  readonly mentioned: { readonly found: readonly CboObject[]; readonly missing: readonly string[] };
   readonly items: readonly EvidenceItem[];
   readonly tokens: number;
   readonly budgetTokens: number;
@@ -104,6 +107,11 @@ export interface GatherOptions {
   readonly budgetTokens?: number;
   /** Entry symbols taken from search for an open question. */
   readonly maxEntries?: number;
+  /**
+   * More text the evidence must cover (a user's correction): the identifiers it writes in code form
+   * are looked up and become entries after the question's own.
+   */
+  readonly alsoAbout?: string;
 }
 
 export const DEFAULT_EVIDENCE_BUDGET_TOKENS = 6000;
@@ -326,6 +334,9 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
     entries = (await loadObjects(db, objectIds)).slice(0, options.maxEntries ?? DEFAULT_MAX_ENTRIES);
     docHits = result.hits.filter((h) => !h.objectId).slice(0, 2);
   }
+  const mentioned = await resolveMentions(db, options.alsoAbout, languages);
+  const known = new Set(entries.map((e) => e.id));
+  entries = [...entries, ...mentioned.found.filter((o) => !known.has(o.id))];
 
   const candidates: Candidate[] = [];
   const subjectIds = new Set(subjects.map((s) => s.id));
@@ -458,7 +469,41 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
     }
   }
 
-  return selectWithinBudget(db, question, classified, subjects, entries, candidates, reader, budget);
+  const set = await selectWithinBudget(
+    db,
+    question,
+    classified,
+    subjects,
+    entries,
+    candidates,
+    reader,
+    budget,
+  );
+  return { ...set, mentioned };
+}
+
+const MAX_MENTIONS = 5;
+
+/** The definitions of the identifiers a text writes in code form (`Foo.bar`, `load_config`, `run()`). */
+async function resolveMentions(
+  db: Db,
+  text: string | undefined,
+  languages: readonly string[],
+): Promise<EvidenceSet['mentioned']> {
+  if (!text) return { found: [], missing: [] };
+  const names = [
+    ...new Set([...codeWordsOf(text), ...[...text.matchAll(/`([A-Za-z_$][\w$.]*)`/g)].map((m) => m[1]!)]),
+  ].slice(0, MAX_MENTIONS);
+  const found: CboObject[] = [];
+  const missing: string[] = [];
+  for (const name of names) {
+    const defs = (await findDefinitions(db, name)).filter(
+      (o) => languages.includes(o.metadata.language) && o.file_path,
+    );
+    if (defs.length === 0) missing.push(name);
+    else found.push(...defs.slice(0, 2));
+  }
+  return { found, missing };
 }
 
 async function selectWithinBudget(
@@ -470,7 +515,7 @@ async function selectWithinBudget(
   candidates: Candidate[],
   reader: RepoReader,
   budget: number,
-): Promise<EvidenceSet> {
+): Promise<Omit<EvidenceSet, 'mentioned'>> {
   const order = (k: EvidenceKind) => EVIDENCE_KINDS.indexOf(k);
   const sorted = candidates
     .map((c, seq) => ({ c, seq }))
