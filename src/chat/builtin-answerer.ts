@@ -10,8 +10,9 @@ import type { EvidenceItem, EvidenceSet } from './evidence.ts';
 import type { QuestionIntent } from './question.ts';
 
 export const BUILTIN_ANSWERER = 'builtin';
-// An open question is declined when its evidence lacks more than this share of its content words.
-const MAX_UNCOVERED_SHARE = 0.5;
+// An open question is declined when its evidence has less than this share of its content words,
+// weighted by their rarity in the index (EvidenceSet.coverage).
+const MIN_COVERAGE = 0.5;
 const MAX_LISTED = 25;
 
 interface Composed {
@@ -228,10 +229,7 @@ function openAnswer(e: EvidenceSet): Composed {
   const entries = e.items.filter((i) => i.kind === 'schema');
   const docs = e.items.filter((i) => i.kind === 'local_file' && i.objectId === null);
   const words = e.contentWords.length;
-  if (
-    entries.length + docs.length === 0 ||
-    (words > 0 && e.uncoveredWords.length / words > MAX_UNCOVERED_SHARE)
-  ) {
+  if (entries.length + docs.length === 0 || (words > 0 && e.coverage < MIN_COVERAGE)) {
     const missing =
       e.uncoveredWords.length > 0
         ? ` (nothing in it mentions ${e.uncoveredWords.map((w) => `"${w}"`).join(', ')})`
@@ -251,7 +249,7 @@ function openAnswer(e: EvidenceSet): Composed {
     status: 'partial',
     lines,
     cited: [...entries, ...docs],
-    confidence: Math.max(0.2, 0.6 * (1 - e.uncoveredWords.length / Math.max(1, words))),
+    confidence: Math.max(0.2, Math.round(0.6 * e.coverage * 100) / 100),
     followUps: entries.slice(0, 3).map((i) => `Who calls ${i.symbol}?`),
   };
 }

@@ -32,7 +32,7 @@ const item: EvidenceItem = {
 };
 const evidence = {
   question: 'Where is loadConfig?',
-  classified: { intent: 'definition', subject: 'loadConfig' },
+  classified: { intent: 'definition', subject: 'loadConfig', candidates: [], usage: false },
   subjects: [],
   entries: [],
   items: [item],
@@ -42,6 +42,7 @@ const evidence = {
   skipped: [],
   uncoveredWords: [],
   contentWords: [],
+  coverage: 1,
   mentioned: { found: [], missing: [] },
 } satisfies EvidenceSet;
 const hasPython = spawnSync('python3', ['--version']).status === 0;

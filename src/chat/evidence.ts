@@ -19,6 +19,7 @@ import {
   chunkFileHashes,
   codeWordsOf,
   DEFAULT_LANGUAGES,
+  documentFrequencies,
   type Embedder,
   type SearchHit,
   searchCode,
@@ -95,6 +96,8 @@ export interface EvidenceSet {
   /** The question's content words that no evidence contains (for declining open questions). */
   readonly uncoveredWords: readonly string[];
   readonly contentWords: readonly string[];
+  /** The share of the question's content words the evidence has, each weighted by its rarity (IDF); 0..1. */
+  readonly coverage: number;
 }
 
 export interface GatherOptions {
@@ -256,36 +259,85 @@ const RELATION_WORDS: Record<string, [string, string]> = {
   impact: ['depends on', 'is depended on by'],
 };
 
-/** The modules whose path the subject names: `src/kg/queries.ts`, `src/kg/queries`, `queries.ts`. */
-async function modulesNamed(db: Db, subject: string): Promise<CboObject[]> {
+/**
+ * The modules a subject names: a path (`src/kg/queries.ts`, `src/kg/queries`, `queries.ts`) or a
+ * module word ("the migrator module"). Several matches are ranked by how many of the question's
+ * words their path has ("the chat subsystem's index.ts").
+ */
+async function modulesNamed(db: Db, subject: string, question: string): Promise<CboObject[]> {
   const direct = (await findDefinitions(db, subject)).filter((o) => o.kind === 'module');
   if (direct.length > 0) return direct;
-  const { rows } = await db.query<{ id: string }>(
-    `select id from cbo_objects where kind = 'module' and file_path is not null
+  const { rows } = await db.query<{ id: string; file_path: string }>(
+    `select id, file_path from cbo_objects where kind = 'module' and file_path is not null
         and (file_path = $1 or file_path like $1 || '.%' or file_path like '%/' || $1 or file_path like '%/' || $1 || '.%'
              or file_path like '%/' || $1 || '/index.%')
-      order by length(file_path), file_path limit 5`,
+      order by length(file_path), file_path limit 50`,
     [subject],
   );
+  const words = new Set(question.toLowerCase().match(/[a-z][a-z0-9_-]+/g) ?? []);
+  const score = (path: string) =>
+    path
+      .toLowerCase()
+      .split(/[/.]/)
+      .filter((part) => words.has(part)).length;
+  const ranked = [...rows].sort((a, b) => score(b.file_path) - score(a.file_path));
+  const best = ranked[0] ? score(ranked[0].file_path) : 0;
   return loadObjects(
     db,
-    rows.map((r) => r.id),
+    ranked
+      .filter((r) => score(r.file_path) === best)
+      .slice(0, 3)
+      .map((r) => r.id),
   );
 }
 
+const TYPE_KINDS = new Set(['interface', 'type', 'class']);
+
+interface ResolvedSubjects {
+  readonly classified: ClassifiedQuestion;
+  readonly subjects: CboObject[];
+}
+
+/**
+ * Checks the question's candidate symbols against the index. A structural question keeps the
+ * candidates that resolve (up to five objects); if none does and one was written as code, it stays
+ * structural (to be declined); if only plain words were, it becomes an open question.
+ */
 async function resolveSubjects(
   db: Db,
+  question: string,
   classified: ClassifiedQuestion,
   languages: readonly string[],
-): Promise<CboObject[]> {
-  if (!classified.subject) return [];
-  const found =
-    classified.intent === 'exports' || /[/\\]|\.[jt]sx?$|\.py$/.test(classified.subject)
-      ? await modulesNamed(db, classified.subject)
-      : await findDefinitions(db, classified.subject);
-  return found
-    .filter((o) => languages.includes(o.metadata.language) && o.file_path !== null)
-    .slice(0, DEFAULT_MAX_ENTRIES);
+): Promise<ResolvedSubjects> {
+  if (classified.intent === 'open') return { classified, subjects: [] };
+  const subjects: CboObject[] = [];
+  let firstResolved: string | null = null;
+  for (const c of classified.candidates) {
+    if (subjects.length >= DEFAULT_MAX_ENTRIES) break;
+    // Plain words are tried only until one names a symbol; code-form words are all taken.
+    if (c.strength === 'word' && subjects.length > 0) break;
+    const asModule = c.module || classified.intent === 'exports' || /[/\\]|\.[jt]sx?$|\.py$/.test(c.text);
+    const found = (
+      asModule ? await modulesNamed(db, c.text, question) : await findDefinitions(db, c.text)
+    ).filter(
+      (o) =>
+        languages.includes(o.metadata.language) &&
+        o.file_path !== null &&
+        !subjects.some((s) => s.id === o.id),
+    );
+    if (found.length === 0) continue;
+    firstResolved ??= c.text;
+    subjects.push(...found.slice(0, DEFAULT_MAX_ENTRIES - subjects.length));
+  }
+  if (subjects.length === 0) {
+    const code = classified.candidates.find((c) => c.strength === 'code');
+    return code
+      ? { classified: { ...classified, subject: code.text }, subjects: [] }
+      : { classified: { ...classified, intent: 'open', subject: null }, subjects: [] };
+  }
+  const intent =
+    classified.usage && subjects.every((s) => TYPE_KINDS.has(s.kind)) ? 'type_uses' : classified.intent;
+  return { classified: { ...classified, intent, subject: firstResolved }, subjects };
 }
 
 // Words that carry no content in a question about code.
@@ -319,8 +371,7 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
   const languages = options.languages ?? DEFAULT_LANGUAGES;
   const reader = options.reader ?? createRepoReader(options.root);
   const budget = options.budgetTokens ?? DEFAULT_EVIDENCE_BUDGET_TOKENS;
-  const classified = classifyQuestion(question);
-  const subjects = await resolveSubjects(db, classified, languages);
+  const { classified, subjects } = await resolveSubjects(db, question, classifyQuestion(question), languages);
 
   let entries: CboObject[] = subjects;
   let docHits: SearchHit[] = [];
@@ -577,6 +628,12 @@ async function selectWithinBudget(
     .join('\n')
     .toLowerCase();
   const uncovered = words.filter((w) => !haystack.includes(stem(w)));
+  // Each word weighs by its rarity in the index (IDF): a question whose rare words the evidence
+  // lacks is not answered by it, however many common words it shares.
+  const { chunks, df } = await documentFrequencies(db, words);
+  const weight = (w: string) => Math.log(1 + (chunks + 1) / ((df.get(w) ?? 0) + 0.5));
+  const total = words.reduce((n, w) => n + weight(w), 0);
+  const missed = uncovered.reduce((n, w) => n + weight(w), 0);
   return {
     question,
     classified,
@@ -589,5 +646,6 @@ async function selectWithinBudget(
     skipped: [...skipped].map(([path, reason]) => ({ path, reason })),
     uncoveredWords: uncovered,
     contentWords: words,
+    coverage: total > 0 ? Math.round((1 - missed / total) * 1000) / 1000 : 1,
   };
 }

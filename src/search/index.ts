@@ -32,4 +32,5 @@ export {
   type VectorPath,
 } from './retrieve.ts';
 export { chunkFileHashes } from './store.ts';
+export { documentFrequencies } from './terms.ts';
 export { codeTokens, splitIdentifier } from './tokens.ts';
