@@ -402,17 +402,18 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
     relationsOf(db, ids, ['contains'], 'in', 1),
     relationsOf(db, ids, ['contains'], 'out', 200),
   ]);
-  for (const p of parents) {
-    const rank = ids.indexOf(p.startId);
-    if (!located(p.object) || p.object.kind === 'module') continue;
-    const siblings = await relationsOf(db, [p.object.id], ['contains'], 'out', 200);
-    candidates.push(
-      membersCandidate(
-        p.object,
-        siblings.map((s) => s.object),
-        rank,
-      ),
-    );
+  const containers = parents.filter((p) => located(p.object) && p.object.kind !== 'module');
+  const siblings = await relationsOf(
+    db,
+    [...new Set(containers.map((p) => p.object.id))],
+    ['contains'],
+    'out',
+    200,
+  );
+  for (const p of containers) {
+    if (!located(p.object)) continue;
+    const members = siblings.filter((s) => s.startId === p.object.id).map((s) => s.object);
+    candidates.push(membersCandidate(p.object, members, ids.indexOf(p.startId)));
   }
   for (const o of locatedEntries) {
     const members = children.filter((c) => c.startId === o.id).map((c) => c.object);
@@ -477,17 +478,28 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
       rank: ids.indexOf(subject.id),
     };
   };
-  const specsDone = new Set<string>();
-  for (const o of locatedEntries) {
-    for (const spec of edgeSpecs(classified, subjectIds.has(o.id))) {
-      const startIds = spec.kinds[0] === 'imports' && o.kind !== 'module' ? [] : [o.id];
-      const key = `${o.id}:${spec.kinds.join()}:${spec.direction}`;
-      if (startIds.length === 0 || specsDone.has(key)) continue;
-      specsDone.add(key);
-      for (const hit of await relationsOf(db, startIds, spec.kinds, spec.direction, spec.limit))
-        candidates.push(relationCandidate(hit, spec, o));
-    }
-  }
+  // One statement per relation spec and group (subjects, other entries), all at once.
+  const byId = new Map(locatedEntries.map((o) => [o.id, o]));
+  const groups = [true, false].map((isSubject) => ({
+    isSubject,
+    entries: locatedEntries.filter((o) => subjectIds.has(o.id) === isSubject),
+  }));
+  const tasks = groups.flatMap((g) =>
+    edgeSpecs(classified, g.isSubject).map((spec) => ({
+      spec,
+      ids: g.entries.filter((o) => spec.kinds[0] !== 'imports' || o.kind === 'module').map((o) => o.id),
+    })),
+  );
+  const found = await Promise.all(
+    tasks.map((task) =>
+      task.ids.length === 0
+        ? []
+        : relationsOf(db, task.ids, task.spec.kinds, task.spec.direction, task.spec.limit),
+    ),
+  );
+  tasks.forEach((task, i) => {
+    for (const hit of found[i]!) candidates.push(relationCandidate(hit, task.spec, byId.get(hit.startId)!));
+  });
   // Structural questions the graph answers with a walk: implementations (transitive), impact.
   if (subjects.length > 0 && (classified.intent === 'implementations' || classified.intent === 'impact')) {
     const result = await queryGraph(db, classified.intent, subjects[0]!.qualified_name);
