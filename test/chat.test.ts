@@ -72,7 +72,7 @@ describe('the built-in answerer on a fixture repository', () => {
 
   it('says where a symbol is defined, citing its lines', async () => {
     const o = await ask(t.db, root, 'Where is `sumAreas` defined?');
-    expect(o.evidence.classified).toEqual({ intent: 'definition', subject: 'sumAreas' });
+    expect(o.evidence.classified).toMatchObject({ intent: 'definition', subject: 'sumAreas' });
     expect(o.response.status).toBe('answered');
     expect(o.response.answer).toContain('src/util.ts');
     expect(o.response.citations[0]).toMatchObject({ path: 'src/util.ts', end_line: 17 });
