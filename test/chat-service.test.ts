@@ -152,6 +152,31 @@ describe.each(ADAPTERS)('the chat service on %s', (adapter) => {
     ]);
   });
 
+  it('answers a message once: a final answer is returned as it is, an abandoned streaming one is answered again', async () => {
+    const submitted = await chat.submit({ question: 'Who calls sumAreas?' });
+    expect(submitted.answer.status).toBe('pending');
+    const first = await chat.answer(submitted.answer.id);
+    expect(first.answer.status).toBe('complete');
+    const again = await chat.answer(submitted.answer.id);
+    expect(again.outcome).toBeNull();
+    expect(again.answer).toEqual(first.answer);
+    // A worker died mid-answer: the row says streaming, with half a text.
+    const other = await chat.submit({ question: 'What does sumAreas return?' });
+    await t.db.query(`update chat_messages set status = 'streaming', content = 'half an ans' where id = $1`, [
+      other.answer.id,
+    ]);
+    const events: string[] = [];
+    const redone = await chat.answer(other.answer.id, { onEvent: (e) => events.push(e.type) });
+    expect(events[0]).toBe('restart');
+    expect(redone.answer.status).toBe('complete');
+    expect(redone.answer.content).toMatch(/Promise<number>/);
+    const { rows } = await t.db.query<{ n: number }>(
+      `select count(*)::int as n from chat_messages where session_id = $1 and role = 'assistant'`,
+      [other.session.id],
+    );
+    expect(rows[0]!.n).toBe(1);
+  });
+
   it('refuses feedback on a question, an unknown session, and an empty question', async () => {
     const r = await chat.ask({ question: 'What does run call?' });
     await expect(chat.feedback(r.question.id, { rating: -1, comment: 'no' })).rejects.toMatchObject({

@@ -21,12 +21,14 @@ export {
 } from './ask.ts';
 export { BUILTIN_ANSWERER, composeBuiltinAnswer, createBuiltinAnswerer } from './builtin-answerer.ts';
 export {
+  type AnswerOptions,
   type AskResult,
   type ChatService,
   type ChatServiceOptions,
   createChatService,
   type FeedbackInput,
   MAX_QUESTION_CHARS,
+  type Submitted,
 } from './chat-service.ts';
 export {
   CITATION_FAILURES,

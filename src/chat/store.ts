@@ -183,13 +183,21 @@ export interface CompletedAnswer {
   readonly firstTokenMs: number | null;
 }
 
-export async function completeMessage(db: Db, id: string, a: CompletedAnswer): Promise<ChatMessageRecord> {
+/**
+ * Completes an answer that is still pending or streaming; null when it is already final (another
+ * worker finished it first), so a late or duplicate answer never overwrites one.
+ */
+export async function completeMessage(
+  db: Db,
+  id: string,
+  a: CompletedAnswer,
+): Promise<ChatMessageRecord | null> {
   const { rows } = await db.query<MessageRow>(
     `update chat_messages set status = 'complete', content = $2, response = $3::jsonb, citations = $4::jsonb,
             answerer = $5, served_model = $6, intended_model = $7, decision_id = $8, input_tokens = $9,
             output_tokens = $10, cost_usd = $11, evidence = $12::jsonb, rounds = $13, critics = $14::jsonb,
             latency_ms = $15, first_token_ms = $16, error_code = null, error_message = null, updated_at = now()
-      where id = $1 returning *`,
+      where id = $1 and status in ('pending', 'streaming') returning *`,
     [
       id,
       a.response.answer,
@@ -209,21 +217,34 @@ export async function completeMessage(db: Db, id: string, a: CompletedAnswer): P
       a.firstTokenMs,
     ],
   );
-  return toMessage(rows[0]!);
+  return rows[0] ? toMessage(rows[0]) : null;
 }
 
+/** Fails an answer that is not final yet; null when it already is. */
 export async function failMessage(
   db: Db,
   id: string,
   code: string,
   message: string,
-): Promise<ChatMessageRecord> {
+): Promise<ChatMessageRecord | null> {
   const { rows } = await db.query<MessageRow>(
     `update chat_messages set status = 'failed', error_code = $2, error_message = $3, updated_at = now()
-      where id = $1 returning *`,
+      where id = $1 and status in ('pending', 'streaming') returning *`,
     [id, code, message.slice(0, 2000)],
   );
-  return toMessage(rows[0]!);
+  return rows[0] ? toMessage(rows[0]) : null;
+}
+
+/** The comment and correction of the feedback that asked for this corrected answer. */
+export async function findCorrectionRequest(
+  db: Db,
+  correctedMessageId: string,
+): Promise<{ comment: string | null; correction: string | null } | null> {
+  const { rows } = await db.query<{ comment: string | null; correction: string | null }>(
+    'select comment, correction from chat_feedback where corrected_message_id = $1 order by created_at limit 1',
+    [correctedMessageId],
+  );
+  return rows[0] ?? null;
 }
 
 export async function findMessage(db: Db, id: string): Promise<ChatMessageRecord | null> {
