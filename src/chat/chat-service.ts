@@ -10,6 +10,7 @@ import type { Db } from '../db/index.ts';
 import type { Embedder } from '../search/index.ts';
 import type { Answerer, HistoryTurn } from './answerer.ts';
 import { type AskEvent, type AskOutcome, askRag } from './ask.ts';
+import { createChatPublisher } from './chat-events.ts';
 import { ChatError } from './errors.ts';
 import { recordFailure } from './metrics.ts';
 import {
@@ -77,6 +78,14 @@ export interface ChatService {
     messageId: string,
     options?: AnswerOptions,
   ): Promise<{ answer: ChatMessageRecord; outcome: AskOutcome | null }>;
+  /**
+   * `answer`, publishing every event on the message's NOTIFY channel (`chat-events.ts`) and `final`
+   * at the end: what a chat worker runs, for a gateway in another process to stream.
+   */
+  answerPublished(
+    messageId: string,
+    options?: { signal?: AbortSignal },
+  ): Promise<{ answer: ChatMessageRecord; outcome: AskOutcome | null }>;
   /** `submit`, then `answer` in this process. */
   ask(input: {
     sessionId?: string;
@@ -87,6 +96,8 @@ export interface ChatService {
     signal?: AbortSignal;
   }): Promise<AskResult>;
   history(sessionId: string): Promise<{ session: ChatSession; messages: ChatMessageRecord[] }>;
+  /** One message as stored now, or null. */
+  message(id: string): Promise<ChatMessageRecord | null>;
   /**
    * Stores feedback. A thumbs-down with a comment or correction also stores a pending corrected
    * answer (`corrects_id` = the original, linked from the feedback row) and returns it unanswered.
@@ -265,6 +276,20 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     submit,
     answer,
 
+    async answerPublished(messageId, o = {}) {
+      const publisher = createChatPublisher(db, messageId, (error) =>
+        options.logger?.warn({ err: error, messageId }, 'chat: an answer event could not be published'),
+      );
+      try {
+        return await answer(messageId, {
+          onEvent: (e) => publisher.publish(e),
+          ...(o.signal ? { signal: o.signal } : {}),
+        });
+      } finally {
+        await publisher.finish();
+      }
+    },
+
     async ask(input) {
       const submitted = await submit(input);
       input.onMessages?.(submitted);
@@ -279,6 +304,8 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       const session = await requireSession(sessionId);
       return { session, messages: await listMessages(db, sessionId) };
     },
+
+    message: (id) => findMessage(db, id),
 
     submitFeedback,
 

@@ -21,6 +21,18 @@ export {
 } from './ask.ts';
 export { BUILTIN_ANSWERER, composeBuiltinAnswer, createBuiltinAnswerer } from './builtin-answerer.ts';
 export {
+  CHAT_WIRE_EVENTS,
+  type ChatPublisher,
+  type ChatSubscription,
+  type ChatWireEvent,
+  type ChatWireEventType,
+  chatChannel,
+  createChatPublisher,
+  type FollowOptions,
+  followAnswer,
+  subscribeChatEvents,
+} from './chat-events.ts';
+export {
   type AnswerOptions,
   type AskResult,
   type ChatService,

@@ -32,6 +32,8 @@ export interface GatewayAppOptions {
   readonly auth?: JwtAuthOptions;
   /** Serves `/api/chat/...` (sessions, SSE answers, history, feedback). */
   readonly chat?: ChatService;
+  /** Distributed mode: answers go to chat workers through this (their job queue) and are followed over NOTIFY. */
+  readonly dispatchChat?: (messageId: string) => Promise<void>;
 }
 
 /** The error codes the gateway itself produces; others come from the errors it catches (`DB_QUERY_FAILED`, ...). */
@@ -183,7 +185,16 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     });
 
   const withLogger = logger ? { logger } : {};
-  if (options.chat) app.route('/api/chat', createChatRoutes({ chat: options.chat, ...withLogger }));
+  if (options.chat)
+    app.route(
+      '/api/chat',
+      createChatRoutes({
+        chat: options.chat,
+        db,
+        ...(options.dispatchChat ? { dispatch: options.dispatchChat } : {}),
+        ...withLogger,
+      }),
+    );
   if (options.router && options.auth)
     app.route(
       '/api/router-select',
