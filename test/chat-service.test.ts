@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ChatMessageRecord,
   type ChatService,
+  chatSummary,
   createBuiltinAnswerer,
   createChatService,
   createLlmAnswerer,
@@ -311,5 +312,31 @@ describe('chat over HTTP', () => {
     expect(r.outcome).toBeNull();
     expect(server.requests.filter((q) => q.model === 'm-dead')).toHaveLength(2);
     expect(await metricValue('cogo_chat_failures_total', {})).toBe(before + 1);
+  });
+});
+
+describe('the chat summary over a time window', () => {
+  it('counts questions, answers by status and answerer, revisions, latency and feedback from the tables', async () => {
+    const t = await createMigratedDatabase('pglite', 'chat_summary');
+    try {
+      const root = await indexed(t);
+      const chat = createChatService({ db: t.db, root, answerer: createBuiltinAnswerer(), embedder });
+      const from = new Date(Date.now() - 60_000);
+      const a = await chat.ask({ question: 'Who calls sumAreas?' });
+      await chat.ask({ question: 'What does sumAreas return?' });
+      await chat.feedback(a.answer.id, { rating: -1, comment: 'Name the files.' });
+      await chat.feedback(a.answer.id, { rating: 1 });
+      const s = await chatSummary(t.db, { from, to: new Date(Date.now() + 60_000) });
+      expect(s.questions).toBe(2);
+      expect(s.answers).toEqual({ pending: 0, streaming: 0, complete: 3, failed: 0 });
+      expect(s.byAnswerer).toEqual({ builtin: 3 });
+      expect(s.feedback).toEqual({ up: 1, down: 1, corrections: 1 });
+      expect(s.latencyMs.p95).toBeGreaterThan(0);
+      const empty = await chatSummary(t.db, { from: new Date(0), to: new Date(1000) });
+      expect(empty.questions).toBe(0);
+      expect(empty.latencyMs.p50).toBeNull();
+    } finally {
+      await t.dispose();
+    }
   });
 });

@@ -105,6 +105,8 @@ export { type SelectAnswererOptions, selectAnswerer } from './select-answerer.ts
 export {
   type ChatMessageRecord,
   type ChatSession,
+  type ChatSummary,
+  chatSummary,
   type FeedbackRecord,
   MESSAGE_STATUSES,
   type MessageStatus,

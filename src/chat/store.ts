@@ -303,3 +303,82 @@ export async function linkCorrection(db: Db, feedbackId: string, correctedMessag
     correctedMessageId,
   ]);
 }
+
+/** What chat did in a time window, from the tables (every process's answers alike). */
+export interface ChatSummary {
+  readonly questions: number;
+  readonly answers: Readonly<Record<MessageStatus, number>>;
+  readonly byAnswerer: Readonly<Record<string, number>>;
+  readonly latencyMs: { readonly p50: number | null; readonly p95: number | null };
+  readonly firstTokenMs: { readonly p50: number | null; readonly p95: number | null };
+  /** Answers that needed at least one revision, and the mean number of revisions. */
+  readonly revised: number;
+  readonly meanRounds: number | null;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly costUsd: number;
+  readonly feedback: { readonly up: number; readonly down: number; readonly corrections: number };
+}
+
+export async function chatSummary(db: Db, window: { from: Date; to: Date }): Promise<ChatSummary> {
+  const params = [window.from.toISOString(), window.to.toISOString()];
+  const [{ rows: m }, { rows: byStatus }, { rows: byAnswerer }, { rows: f }] = await Promise.all([
+    db.query<{
+      questions: number;
+      p50: number | null;
+      p95: number | null;
+      ft50: number | null;
+      ft95: number | null;
+      revised: number;
+      mean_rounds: number | null;
+      tin: string;
+      tout: string;
+      cost: number;
+    }>(
+      `select count(*) filter (where role = 'user')::int as questions,
+              percentile_cont(0.5) within group (order by latency_ms) filter (where role = 'assistant') as p50,
+              percentile_cont(0.95) within group (order by latency_ms) filter (where role = 'assistant') as p95,
+              percentile_cont(0.5) within group (order by first_token_ms) filter (where role = 'assistant') as ft50,
+              percentile_cont(0.95) within group (order by first_token_ms) filter (where role = 'assistant') as ft95,
+              count(*) filter (where role = 'assistant' and rounds > 0)::int as revised,
+              avg(rounds) filter (where role = 'assistant' and status = 'complete')::float8 as mean_rounds,
+              coalesce(sum(input_tokens), 0) as tin, coalesce(sum(output_tokens), 0) as tout,
+              coalesce(sum(cost_usd), 0)::float8 as cost
+         from chat_messages where created_at >= $1 and created_at < $2`,
+      params,
+    ),
+    db.query<{ status: MessageStatus; n: number }>(
+      `select status, count(*)::int as n from chat_messages
+        where role = 'assistant' and created_at >= $1 and created_at < $2 group by status`,
+      params,
+    ),
+    db.query<{ answerer: string; n: number }>(
+      `select answerer, count(*)::int as n from chat_messages
+        where role = 'assistant' and answerer is not null and created_at >= $1 and created_at < $2 group by answerer`,
+      params,
+    ),
+    db.query<{ up: number; down: number; corrections: number }>(
+      `select count(*) filter (where rating = 1)::int as up, count(*) filter (where rating = -1)::int as down,
+              count(corrected_message_id)::int as corrections
+         from chat_feedback where created_at >= $1 and created_at < $2`,
+      params,
+    ),
+  ]);
+  const r = m[0]!;
+  const num = (v: number | null) => (v === null ? null : Math.round(Number(v) * 10) / 10);
+  return {
+    questions: r.questions,
+    answers: Object.fromEntries(
+      MESSAGE_STATUSES.map((s) => [s, byStatus.find((b) => b.status === s)?.n ?? 0]),
+    ) as Record<MessageStatus, number>,
+    byAnswerer: Object.fromEntries(byAnswerer.map((b) => [b.answerer, b.n])),
+    latencyMs: { p50: num(r.p50), p95: num(r.p95) },
+    firstTokenMs: { p50: num(r.ft50), p95: num(r.ft95) },
+    revised: r.revised,
+    meanRounds: r.mean_rounds === null ? null : Math.round(Number(r.mean_rounds) * 100) / 100,
+    inputTokens: Number(r.tin),
+    outputTokens: Number(r.tout),
+    costUsd: Number(r.cost),
+    feedback: f[0]!,
+  };
+}
