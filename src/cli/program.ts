@@ -38,6 +38,7 @@ import { createGatewayApp, startGateway } from '../services/gateway/index.ts';
 import { addChatCommands, chatServiceFor } from './chat-commands.ts';
 import { type CliContext, openMigratedDb, withDb } from './context.ts';
 import { addLlmCommands } from './llm-commands.ts';
+import { addRoleCommands } from './role-commands.ts';
 
 function int(value: string): number {
   const n = Number(value);
@@ -278,6 +279,7 @@ export function createProgram(ctx: CliContext): Command {
 
   addLlmCommands(program, ctx, repo);
   addChatCommands(program, ctx, repo);
+  addRoleCommands(program, ctx, repo);
 
   program
     .command('demo [path]')
