@@ -35,6 +35,7 @@ import {
 } from '../search/index.ts';
 import { createGatewayApp, startGateway } from '../services/gateway/index.ts';
 import { type CliContext, openMigratedDb, withDb } from './context.ts';
+import { addJobsCommands } from './jobs-commands.ts';
 import { addLlmCommands } from './llm-commands.ts';
 
 function int(value: string): number {
@@ -273,6 +274,7 @@ export function createProgram(ctx: CliContext): Command {
     });
 
   addLlmCommands(program, ctx, repo);
+  addJobsCommands(program, ctx, repo);
 
   program
     .command('demo [path]')
