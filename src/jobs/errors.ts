@@ -1,6 +1,7 @@
 import { CogoError, EnvelopeError } from '../core/index.ts';
 import { type DlqReason, isDlqReason, type JobState } from './states.ts';
 
+/** The codes of `JobError`. */
 export const JOB_ERROR_CODES = [
   'JOB_NOT_FOUND',
   'JOB_TYPE_UNKNOWN',

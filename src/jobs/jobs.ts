@@ -57,6 +57,7 @@ export interface EnqueueResult {
   readonly created: boolean;
 }
 
+/** Which dead jobs `redrive` sends back; every filter is optional. */
 export interface RedriveOptions {
   /** Only dead jobs with this reason. */
   readonly reason?: DlqReason | undefined;

@@ -4,6 +4,7 @@ import { connectionStringOf, type Db, pgliteInstanceOf } from '../db/index.ts';
 import { JobError } from './errors.ts';
 import type { AttemptRef, ClaimedJob, EngineJob, Queue, QueuePolicy } from './queue.ts';
 
+/** What `createPgBossQueue` needs: the database, and how often pg-boss checks leases. */
 export interface PgBossQueueOptions {
   /** A top-level `Db` from `createPgliteDb` or `createPostgresDb` (not a transaction handle). */
   readonly db: Db;

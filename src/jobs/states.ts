@@ -1,5 +1,6 @@
 /** The job state machine (docs/specs/JOB_STATE_MACHINE_V1.md): states, allowed transitions, DLQ reasons. */
 
+/** The states of a job (docs/specs/JOB_STATE_MACHINE_V1.md). */
 export const JOB_STATES = [
   'queued',
   'active',
@@ -46,6 +47,7 @@ export function canTransition(from: JobState | undefined, to: JobState): boolean
   return TRANSITIONS[from].includes(to);
 }
 
+/** Whether `value` is one of the DLQ reason codes. */
 export function isDlqReason(value: unknown): value is DlqReason {
   return typeof value === 'string' && (DLQ_REASONS as readonly string[]).includes(value);
 }
