@@ -52,13 +52,16 @@ export interface FailureClass {
 
 /**
  * Classifies what a handler threw. A `JobFailure` says for itself; an invalid envelope or payload
- * (`EnvelopeError`, a zod error) is `INVALID_INPUT` and not retried; any other error that declares
+ * (`EnvelopeError`, a zod error) is `INVALID_INPUT` and not retried; a `TimeoutError` (the lease
+ * signal's reason) is `TIMEOUT` and retried; any other error that declares
  * `isRetryable: false` would fail the same way again, so it is `INVALID_INPUT` too; everything else
  * (plain errors, retryable errors) is retried.
  */
 export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof JobFailure) return { retryable: error.isRetryable, reason: error.reason };
   if (error instanceof EnvelopeError) return { retryable: false, reason: 'INVALID_INPUT' };
+  // What a handler throws when it gives up on `context.signal` at the end of its lease.
+  if (error instanceof Error && error.name === 'TimeoutError') return { retryable: true, reason: 'TIMEOUT' };
   if (error instanceof Error && error.name === 'ZodError')
     return { retryable: false, reason: 'INVALID_INPUT' };
   const reason = (error as { reason?: unknown } | null)?.reason;

@@ -171,6 +171,7 @@ export class Jobs {
         maxAttempts: engine.maxAttempts,
         workerId,
         logger,
+        signal: AbortSignal.timeout(engine.leaseSeconds * 1000),
       });
     } catch (error) {
       await this.#settleFailure(claim, workerId, error);

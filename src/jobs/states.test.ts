@@ -46,6 +46,11 @@ describe('classifyFailure', () => {
     });
   });
 
+  it('retries a handler that gave up at the end of its lease as TIMEOUT', () => {
+    const signal = AbortSignal.abort(new DOMException('lease over', 'TimeoutError'));
+    expect(classifyFailure(signal.reason)).toEqual({ retryable: true, reason: 'TIMEOUT' });
+  });
+
   it('dead-letters invalid input at once', () => {
     expect(classifyFailure(new EnvelopeError(['payload: bad']))).toEqual({
       retryable: false,

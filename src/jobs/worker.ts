@@ -12,6 +12,12 @@ export interface JobContext {
   readonly workerId: string;
   /** The process logger bound to the job's correlation id and job id. */
   readonly logger: Logger | undefined;
+  /**
+   * Aborted (with a `TimeoutError`) when the lease runs out: from then on another worker may take
+   * the job and this run's settle would be refused, so a long handler should stop. Throwing the
+   * signal's reason fails the attempt as `TIMEOUT` (retried while attempts remain).
+   */
+  readonly signal: AbortSignal;
 }
 
 /**
