@@ -404,6 +404,31 @@ describe.each(ADAPTERS)('jobs on %s', (adapter) => {
   );
 
   it(
+    'lets a running handler finish and settle when its worker stops, and claims nothing after',
+    track(async () => {
+      const def = jobType('graceful');
+      await jobs.register(def);
+      const first = await send(jobs, def, 1);
+      const started = gate();
+      const worker = jobs.work(
+        def,
+        async () => {
+          started.open();
+          await new Promise((r) => setTimeout(r, 300));
+        },
+        { pollIntervalMs: 50 },
+      );
+      await started.wait;
+      await worker.stop();
+      expect(await jobs.get(first.jobId)).toMatchObject({ state: 'succeeded', workerId: worker.id });
+      const second = await send(jobs, def, 2);
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await jobs.get(second.jobId))?.state).toBe('queued');
+      expect(await jobs.runOne(def, ok, 'w1')).toBe(true);
+    }),
+  );
+
+  it(
     'redrives dead jobs by reason, as new runs that complete',
     track(async () => {
       const def = jobType('redrive');
