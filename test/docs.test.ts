@@ -2,7 +2,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { llmResponseJsonSchema, llmResponseSchema } from '../src/chat/index.ts';
+import {
+  CITATION_FAILURES,
+  CRITIC_NAMES,
+  criticRoundSchema,
+  llmResponseJsonSchema,
+  llmResponseSchema,
+  MESSAGE_STATUSES,
+} from '../src/chat/index.ts';
 import { CONFIG_DEFAULTS, stableId } from '../src/core/index.ts';
 import {
   type CboObject,
@@ -17,6 +24,7 @@ import {
   OBJECT_KINDS,
   RELATION_KINDS,
 } from '../src/kg/index.ts';
+import { FeedbackSchema, PostMessageSchema } from '../src/services/gateway/index.ts';
 import { createMigratedDatabase } from './helpers/databases.ts';
 
 const CBO_SCHEMA = new URL('../docs/schemas/CBO_SCHEMA.md', import.meta.url);
@@ -238,5 +246,65 @@ describe('docs/specs/LLM_RESPONSE_JSON_V1.md', () => {
     const backwards = { ...base, citations: [{ path: 'a.ts', start_line: 9, end_line: 3, object_id: null }] };
     expect(llmResponseSchema.safeParse(backwards).success).toBe(false);
     expect(llmResponseSchema.safeParse({ ...base, extra: 1 }).success).toBe(false);
+  });
+});
+
+describe('docs/specs/SELF_CORRECTION_FEEDBACK_LOOP_V1.md', () => {
+  const doc = readFileSync(
+    new URL('../docs/specs/SELF_CORRECTION_FEEDBACK_LOOP_V1.md', import.meta.url),
+    'utf8',
+  );
+
+  it('has a critic round and a feedback body the code accepts', () => {
+    const [round] = examples(doc, 'critic-round');
+    const parsed = criticRoundSchema.safeParse(round!.value);
+    expect(parsed.success, parsed.error?.message).toBe(true);
+    expect(parsed.data!.results.map((r) => r.critic)).toEqual([...CRITIC_NAMES]);
+    const [feedback] = examples(doc, 'feedback');
+    expect(FeedbackSchema.parse(feedback!.value).rating).toBe(-1);
+  });
+
+  it('lists every critic and every citation failure reason the code has', () => {
+    for (const c of CRITIC_NAMES) expect(tableRow(doc, `| \`${c}\` |`).length).toBe(3);
+    for (const r of CITATION_FAILURES) expect(tableRow(doc, `| \`${r}\` |`).length).toBe(2);
+  });
+});
+
+describe('docs/specs/SUPABASE_CHAT_AND_FEEDBACK_SCHEMA_V1.md', () => {
+  const doc = readFileSync(
+    new URL('../docs/specs/SUPABASE_CHAT_AND_FEEDBACK_SCHEMA_V1.md', import.meta.url),
+    'utf8',
+  );
+
+  /** The column names of the table documented under `## \`<table>\``. */
+  function documentedColumns(table: string): string[] {
+    const start = doc.indexOf(`## \`${table}\``);
+    expect(start, table).toBeGreaterThanOrEqual(0);
+    const next = doc.indexOf('\n## ', start + 1);
+    return doc
+      .slice(start, next < 0 ? undefined : next)
+      .split('\n')
+      .flatMap((l) => /^\| `([a-z_]+)` \|/.exec(l)?.[1] ?? []);
+  }
+
+  it('documents exactly the columns each chat table has', async () => {
+    const t = await createMigratedDatabase('pglite');
+    try {
+      for (const table of ['chat_sessions', 'chat_messages', 'chat_feedback']) {
+        const { rows } = await t.db.query<{ column_name: string }>(
+          'select column_name from information_schema.columns where table_name = $1 order by ordinal_position',
+          [table],
+        );
+        expect(documentedColumns(table), table).toEqual(rows.map((r) => r.column_name));
+      }
+    } finally {
+      await t.dispose();
+    }
+  });
+
+  it('names the message statuses the code uses, and has a request body the gateway accepts', () => {
+    expect(tableRow(doc, '| `status` |')[1]).toBe(MESSAGE_STATUSES.map((s) => `\`${s}\``).join(', '));
+    const [body] = examples(doc, 'post-message');
+    expect(PostMessageSchema.safeParse(body!.value).success).toBe(true);
   });
 });

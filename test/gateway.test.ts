@@ -244,6 +244,7 @@ describe('gateway with a closed database', () => {
         query: () => Promise.reject(new TypeError('secret detail at /home/x.ts:1')),
         exec: () => Promise.resolve(),
         transaction: () => Promise.reject(new Error('unused')),
+        listen: () => Promise.reject(new Error('unused')),
         close: () => Promise.resolve(),
       },
     });

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { formatAnswer } from '../chat/index.ts';
 import {
   type Db,
   DEFAULT_MIGRATIONS_DIR,
@@ -34,6 +35,7 @@ import {
   searchCode,
 } from '../search/index.ts';
 import { createGatewayApp, startGateway } from '../services/gateway/index.ts';
+import { addChatCommands, chatServiceFor } from './chat-commands.ts';
 import { type CliContext, openMigratedDb, withDb } from './context.ts';
 import { addJobsCommands } from './jobs-commands.ts';
 import { addLlmCommands } from './llm-commands.ts';
@@ -57,6 +59,7 @@ function progressPrinter(ctx: CliContext): ((e: ProgressEvent) => void) | undefi
 }
 
 const DEMO_SEARCHES = ['parse tsconfig projects', 'loadConfig'] as const;
+const DEMO_QUESTIONS = ['Who calls loadConfig?', 'What does indexRepository return?'] as const;
 
 const DEMO_QUERIES: ReadonlyArray<[GraphQuery, string]> = [
   ['defs', 'indexRepository'],
@@ -258,6 +261,7 @@ export function createProgram(ctx: CliContext): Command {
         router: createRouter({ db: d, ...ctx.config.llm }),
         ...(masterKey ? { vault: createKeyVault(d, { masterKey: parseMasterKey(masterKey) }) } : {}),
         ...(auth ? { auth } : {}),
+        chat: await chatServiceFor(ctx, d, repo(), 'gateway'),
       });
       const gateway = await startGateway({ app, port: opts.port ?? ctx.config.gatewayPort, host: opts.host });
       write(ctx.stdout, `cogo gateway listening on http://${gateway.host}:${gateway.port}`);
@@ -274,6 +278,7 @@ export function createProgram(ctx: CliContext): Command {
     });
 
   addLlmCommands(program, ctx, repo);
+  addChatCommands(program, ctx, repo);
   addJobsCommands(program, ctx, repo);
 
   program
@@ -296,6 +301,14 @@ export function createProgram(ctx: CliContext): Command {
         for (const query of DEMO_SEARCHES) {
           const result = await searchCode(d, query, { embedder, limit: 5 });
           write(ctx.stdout, `\n$ cogo search ${JSON.stringify(query)}\n${formatSearchResult(result)}`);
+        }
+        const chat = await chatServiceFor(ctx, d, root, 'cli:demo');
+        for (const question of DEMO_QUESTIONS) {
+          const { answer } = await chat.ask({ question });
+          const text = answer.response
+            ? formatAnswer(answer.response, { answerer: answer.answerer ?? '', rounds: answer.rounds })
+            : `${answer.errorCode}: ${answer.errorMessage}`;
+          write(ctx.stdout, `\n$ cogo ask ${JSON.stringify(question)}\n${text}`);
         }
       });
     });

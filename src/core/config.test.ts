@@ -20,6 +20,7 @@ describe('loadConfig', () => {
         firstTokenTimeoutMs: 20_000,
         vaultMasterKey: undefined,
       },
+      chat: { answerer: 'auto', maxRounds: 2, evidenceTokens: 6000, intendedModel: undefined },
       auth: { verifyJwt: true, jwtSecret: undefined },
     });
   });

@@ -16,7 +16,13 @@ export const CONFIG_DEFAULTS = {
   ROUTER_SCORE_V2: false,
   HEALTH_TTL_MIN: 1440,
   LLM_FIRST_TOKEN_TIMEOUT_MS: 20_000,
+  CHAT_ANSWERER: 'auto',
+  CHAT_MAX_ROUNDS: 2,
+  CHAT_EVIDENCE_TOKENS: 6000,
 } as const;
+
+/** `auto`: the LLM when the router has a deployment for service `chat`, else the built-in answerer. */
+export const CHAT_ANSWERERS = ['auto', 'builtin', 'llm'] as const;
 
 // Variables whose values never appear in an error message.
 const SECRET_KEYS: ReadonlySet<string> = new Set([
@@ -76,6 +82,15 @@ const envSchema = z.object({
     )
     .optional(),
   // JWT checks on router-select and key-vault; `false` is development mode (the seed's verify_jwt: false).
+  CHAT_ANSWERER: z.enum(CHAT_ANSWERERS).default(CONFIG_DEFAULTS.CHAT_ANSWERER),
+  CHAT_MAX_ROUNDS: z.coerce.number().int().min(0).max(10).default(CONFIG_DEFAULTS.CHAT_MAX_ROUNDS),
+  CHAT_EVIDENCE_TOKENS: z.coerce
+    .number()
+    .int()
+    .min(200)
+    .max(200_000)
+    .default(CONFIG_DEFAULTS.CHAT_EVIDENCE_TOKENS),
+  CHAT_INTENDED_MODEL: z.string().trim().min(1).max(200).optional(),
   VERIFY_JWT: flag.optional(),
   SUPABASE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 });
@@ -114,6 +129,14 @@ export interface CogoConfig {
     readonly firstTokenTimeoutMs: number;
     /** The vault's master key as given (never logged); absent means no vault. */
     readonly vaultMasterKey: string | undefined;
+  };
+  readonly chat: {
+    readonly answerer: (typeof CHAT_ANSWERERS)[number];
+    /** Self-correction revisions after the first draft. */
+    readonly maxRounds: number;
+    readonly evidenceTokens: number;
+    /** `provider/model` the router tries first for chat. */
+    readonly intendedModel: string | undefined;
   };
   /** JWT verification for router-select and key-vault: on unless VERIFY_JWT=false. */
   readonly auth: { readonly verifyJwt: boolean; readonly jwtSecret: string | undefined };
@@ -180,6 +203,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       healthTtlMs: e.HEALTH_TTL_MIN * 60_000,
       firstTokenTimeoutMs: e.LLM_FIRST_TOKEN_TIMEOUT_MS,
       vaultMasterKey: e.COGO_VAULT_MASTER_KEY,
+    },
+    chat: {
+      answerer: e.CHAT_ANSWERER,
+      maxRounds: e.CHAT_MAX_ROUNDS,
+      evidenceTokens: e.CHAT_EVIDENCE_TOKENS,
+      intendedModel: e.CHAT_INTENDED_MODEL,
     },
     auth: { verifyJwt: e.VERIFY_JWT ?? true, jwtSecret: e.SUPABASE_JWT_SECRET },
   };

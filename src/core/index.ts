@@ -1,5 +1,11 @@
 /** core: configuration, errors, logging, ids and the message envelope shared by every subsystem. Depends on nothing of ours. */
-export { CONFIG_DEFAULTS, type CogoConfig, EMBEDDING_PROVIDERS, loadConfig } from './config.ts';
+export {
+  CHAT_ANSWERERS,
+  CONFIG_DEFAULTS,
+  type CogoConfig,
+  EMBEDDING_PROVIDERS,
+  loadConfig,
+} from './config.ts';
 export {
   type CreateEnvelopeOptions,
   createEnvelope,

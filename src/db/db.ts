@@ -21,6 +21,17 @@ export interface Db {
   exec(sql: string): Promise<void>;
   /** Runs `fn` in a transaction on one connection; commits if it resolves, rolls back if it throws. */
   transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Receives `NOTIFY` payloads on a channel (`[a-z_][a-z0-9_]*`, at most 63 characters) until the
+   * returned function is called. On a server, one connection per `Db` carries every channel; when
+   * it is lost, `onGap` is called (payloads sent meanwhile are lost: read the tables to catch up)
+   * and it reconnects and listens again. Not available on a transaction handle.
+   */
+  listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onGap?: () => void,
+  ): Promise<() => Promise<void>>;
   /** Releases the connection or the embedded database. */
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { vector } from '@electric-sql/pglite-pgvector';
 import type { Db, QueryResult, Row } from './db.ts';
 import { toDbError } from './errors.ts';
+import { checkChannel } from './listener.ts';
 
 type Queryable = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
@@ -41,6 +42,14 @@ class PgliteDb implements Db {
   async transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T> {
     if (!this.#owner) throw new Error('nested transactions are not supported');
     return this.#owner.transaction((tx) => fn(new PgliteDb(tx, undefined)));
+  }
+
+  async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
+    if (!this.#owner) throw new Error('listen is not available inside a transaction');
+    const unlisten = await this.#owner.listen(checkChannel(channel), onPayload);
+    return async () => {
+      await unlisten();
+    };
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Db, QueryResult, Row } from './db.ts';
 import { toDbError } from './errors.ts';
+import { createListener, type Listener } from './listener.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
@@ -12,10 +13,12 @@ class PostgresDb implements Db {
   readonly dialect = 'postgres' as const;
   readonly #conn: Queryable;
   readonly #pool: pg.Pool | undefined;
+  readonly #listener: Listener | undefined;
 
-  constructor(conn: Queryable, pool: pg.Pool | undefined) {
+  constructor(conn: Queryable, pool: pg.Pool | undefined, listener?: Listener) {
     this.#conn = conn;
     this.#pool = pool;
+    this.#listener = listener;
   }
 
   async query<R = Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
@@ -52,7 +55,17 @@ class PostgresDb implements Db {
     }
   }
 
+  listen(
+    channel: string,
+    onPayload: (payload: string) => void,
+    onGap?: () => void,
+  ): Promise<() => Promise<void>> {
+    if (!this.#listener) throw new Error('listen is not available inside a transaction');
+    return this.#listener.listen(channel, onPayload, onGap);
+  }
+
   async close(): Promise<void> {
+    await this.#listener?.close();
     await this.#pool?.end();
   }
 }
@@ -67,7 +80,7 @@ export async function createPostgresDb(options: PostgresDbOptions): Promise<Db> 
   const pool = new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 5 });
   // An idle client that loses its connection emits 'error' on the pool; without a listener Node exits.
   pool.on('error', () => undefined);
-  const db = new PostgresDb(pool, pool);
+  const db = new PostgresDb(pool, pool, createListener(options.connectionString));
   await db.query('select 1');
   connectionStrings.set(db, options.connectionString);
   return db;

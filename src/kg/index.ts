@@ -36,8 +36,12 @@ export {
   type GraphHit,
   type GraphQuery,
   type GraphResult,
+  indexedFileHashes,
+  loadObjects,
   MAX_GRAPH_DEPTH,
   queryGraph,
+  type RelationHit,
+  relationsOf,
 } from './queries.ts';
 export { formatIndexReport, type IndexReport, type ProgressEvent } from './report.ts';
 export { OBJECT_SELECT, type ObjectRow, rowToObject } from './rows.ts';

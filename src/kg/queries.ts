@@ -195,3 +195,67 @@ export function formatGraphResult(result: GraphResult): string {
   }
   return lines.join('\n');
 }
+
+/** One relation from or to a set of objects, with the object at its other end. */
+export interface RelationHit {
+  readonly kind: RelationKind;
+  /** The object of the start set this relation touches. */
+  readonly startId: string;
+  readonly object: CboObject;
+  readonly evidence: { readonly file: string; readonly line: number };
+}
+
+/**
+ * Relations of the given kinds into (`in`: the other end is the source) or out of the start
+ * objects, one hop, at most `limitPerStart` per start object, in file and line order.
+ */
+export async function relationsOf(
+  db: Db,
+  startIds: readonly string[],
+  kinds: readonly RelationKind[],
+  direction: 'in' | 'out',
+  limitPerStart = 50,
+): Promise<RelationHit[]> {
+  if (startIds.length === 0) return [];
+  const [start, other] = direction === 'in' ? ['dst_id', 'src_id'] : ['src_id', 'dst_id'];
+  const { rows } = await db.query<
+    ObjectRow & { rel_kind: RelationKind; start_id: string; evidence_file: string; evidence_line: number }
+  >(
+    `select * from (
+       select ${OBJECT_SELECT.replace(/(\w+)/g, 'o.$1')}, r.kind as rel_kind, r.${start} as start_id,
+              r.evidence_file, r.evidence_line,
+              row_number() over (partition by r.${start} order by r.evidence_file, r.evidence_line, o.id) as n
+         from cbo_relations r join cbo_objects o on o.id = r.${other}
+        where r.${start} = any($1::text[]) and r.kind = any($2::text[])
+     ) x where n <= $3
+     order by evidence_file, evidence_line, id`,
+    [startIds, kinds, limitPerStart],
+  );
+  return rows.map((r) => ({
+    kind: r.rel_kind,
+    startId: r.start_id,
+    object: rowToObject(r),
+    evidence: { file: r.evidence_file, line: r.evidence_line },
+  }));
+}
+
+/** Objects by id, in the order of `ids`; unknown ids are left out. */
+export async function loadObjects(db: Db, ids: readonly string[]): Promise<CboObject[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<ObjectRow>(
+    `select ${OBJECT_SELECT} from cbo_objects where id = any($1::text[])`,
+    [ids],
+  );
+  const byId = new Map(rows.map((r) => [r.id, rowToObject(r)]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** The indexed content hash of each of these files (`kg_files`). */
+export async function indexedFileHashes(db: Db, paths: readonly string[]): Promise<Map<string, string>> {
+  if (paths.length === 0) return new Map();
+  const { rows } = await db.query<{ path: string; content_hash: string }>(
+    'select path, content_hash from kg_files where path = any($1::text[])',
+    [paths],
+  );
+  return new Map(rows.map((r) => [r.path, r.content_hash]));
+}

@@ -31,4 +31,6 @@ export {
   searchCode,
   type VectorPath,
 } from './retrieve.ts';
+export { chunkFileHashes } from './store.ts';
+export { documentFrequencies } from './terms.ts';
 export { codeTokens, splitIdentifier } from './tokens.ts';

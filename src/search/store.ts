@@ -161,3 +161,13 @@ export async function ensureVectorIndex(
   );
   return storage;
 }
+
+/** The hash of the file each path's chunks were cut from (docs files have no `kg_files` row). */
+export async function chunkFileHashes(db: Db, paths: readonly string[]): Promise<Map<string, string>> {
+  if (paths.length === 0) return new Map();
+  const { rows } = await db.query<{ path: string; file_hash: string }>(
+    'select distinct on (path) path, file_hash from search_chunks where path = any($1::text[]) order by path',
+    [paths],
+  );
+  return new Map(rows.map((r) => [r.path, r.file_hash]));
+}

@@ -2,6 +2,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { matchedRoutes } from 'hono/route';
 import { Counter, Histogram } from 'prom-client';
 import { z } from 'zod';
+import type { ChatService } from '../../chat/index.ts';
 import type { Logger } from '../../core/index.ts';
 import type { Db } from '../../db/index.ts';
 import type { KeyVault, Router } from '../../llm/index.ts';
@@ -9,6 +10,7 @@ import { registry } from '../../metrics/index.ts';
 import { type Embedder, FUSION_MODES, searchCode } from '../../search/index.ts';
 import type { JwtAuthOptions } from './auth.ts';
 import { describeIssues, errorHandler, fail, SAFE_MESSAGES } from './respond.ts';
+import { createChatRoutes } from './routes/chat.ts';
 import { createKeyVaultRoutes } from './routes/key-vault.ts';
 import { createRouterSelectRoutes } from './routes/router-select.ts';
 
@@ -28,6 +30,8 @@ export interface GatewayAppOptions {
   readonly vault?: KeyVault;
   /** JWT checks for router-select and key-vault; without it those routes are not served. */
   readonly auth?: JwtAuthOptions;
+  /** Serves `/api/chat/...` (sessions, SSE answers, history, feedback). */
+  readonly chat?: ChatService;
 }
 
 /** The error codes the gateway itself produces; others come from the errors it catches (`DB_QUERY_FAILED`, ...). */
@@ -179,6 +183,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     });
 
   const withLogger = logger ? { logger } : {};
+  if (options.chat) app.route('/api/chat', createChatRoutes({ chat: options.chat, ...withLogger }));
   if (options.router && options.auth)
     app.route(
       '/api/router-select',

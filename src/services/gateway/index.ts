@@ -7,4 +7,5 @@ export {
   type GatewayErrorCode,
   SearchCodeQuerySchema,
 } from './app.ts';
+export { CreateSessionSchema, FeedbackSchema, PostMessageSchema } from './routes/chat.ts';
 export { type RunningGateway, type StartGatewayOptions, startGateway } from './server.ts';

@@ -1,0 +1,663 @@
+/**
+ * Evidence gathering (the seed's evidence policy): entry symbols from the question (named
+ * definitions, else hybrid search), then what the graph says about them, in priority order
+ * schema > contains > local_file > calls > imports > graph, within a token budget. Every item is
+ * one file's lines with the object they belong to and the indexed file's content hash.
+ */
+import type { Db } from '../db/index.ts';
+import {
+  type CboObject,
+  findDefinitions,
+  indexedFileHashes,
+  loadObjects,
+  queryGraph,
+  type RelationHit,
+  type RelationKind,
+  relationsOf,
+} from '../kg/index.ts';
+import {
+  chunkFileHashes,
+  codeWordsOf,
+  DEFAULT_LANGUAGES,
+  documentFrequencies,
+  type Embedder,
+  type SearchHit,
+  searchCode,
+} from '../search/index.ts';
+import { ChatError } from './errors.ts';
+import { type ClassifiedQuestion, classifyQuestion } from './question.ts';
+import { createRepoReader, type RepoReader } from './repo-files.ts';
+
+/** Evidence kinds in policy order: earlier kinds are kept first when the budget runs out. */
+export const EVIDENCE_KINDS = ['schema', 'contains', 'local_file', 'calls', 'imports', 'graph'] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+/** How an item relates to the entry symbol it was gathered for. */
+export interface EvidenceRelation {
+  readonly kind: RelationKind | 'impact';
+  /** `in`: the item's object points at the subject (a caller); `out`: the subject points at it. */
+  readonly direction: 'in' | 'out';
+  readonly subjectId: string;
+  /** Hops from the subject (impact walks more than one). */
+  readonly depth: number;
+  /** The object at the relation's other end from the subject. */
+  readonly other: { readonly kind: string; readonly symbol: string; readonly external: boolean };
+}
+
+export interface EvidenceItem {
+  /** `E1`, `E2`, ... in the order gathered; what `evidence_used` lists. */
+  readonly id: string;
+  readonly kind: EvidenceKind;
+  /** The CBO object the lines belong to; null for a docs chunk. */
+  readonly objectId: string | null;
+  readonly objectKind: string | null;
+  /** The object's qualified name. */
+  readonly symbol: string | null;
+  readonly signature: string | null;
+  readonly path: string;
+  readonly startLine: number;
+  readonly endLine: number;
+  /** SHA-256 of the file as indexed (`kg_files.content_hash`). */
+  readonly contentHash: string;
+  /** One line: what this is. */
+  readonly title: string;
+  /** What the answerer reads: a declaration record, a member list, or the numbered source lines. */
+  readonly text: string;
+  readonly relation?: EvidenceRelation;
+  /** `contains` items: the container's members. */
+  readonly members?: readonly EvidenceMember[];
+}
+
+export interface EvidenceMember {
+  readonly kind: string;
+  readonly name: string;
+  readonly exported: boolean;
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly signature: string;
+}
+
+export interface EvidenceSet {
+  readonly question: string;
+  readonly classified: ClassifiedQuestion;
+  /** The definitions the question names (structural questions). */
+  readonly subjects: readonly CboObject[];
+  /** The objects evidence was gathered around: the subjects, or the top search hits. */
+  readonly entries: readonly CboObject[];
+  /** Of the identifiers `alsoAbout` names: the definitions found, and the names not in the index. */
+  readonly mentioned: { readonly found: readonly CboObject[]; readonly missing: readonly string[] };
+  readonly items: readonly EvidenceItem[];
+  readonly tokens: number;
+  readonly budgetTokens: number;
+  /** Candidates the budget left out. */
+  readonly dropped: number;
+  /** Files not read, and why (changed since indexing, outside the repository, unreadable). */
+  readonly skipped: ReadonlyArray<{ readonly path: string; readonly reason: string }>;
+  /** The question's content words that no evidence contains (for declining open questions). */
+  readonly uncoveredWords: readonly string[];
+  readonly contentWords: readonly string[];
+  /** The share of the question's content words the evidence has, each weighted by its rarity (IDF); 0..1. */
+  readonly coverage: number;
+}
+
+export interface GatherOptions {
+  /** The repository root: `local_file` evidence is read from here, never from outside it. */
+  readonly root: string;
+  readonly reader?: RepoReader;
+  readonly embedder?: Embedder;
+  /** Default `ts`, `py`. */
+  readonly languages?: readonly string[];
+  readonly budgetTokens?: number;
+  /** Entry symbols taken from search for an open question. */
+  readonly maxEntries?: number;
+  /**
+   * More text the evidence must cover (a user's correction): the identifiers it writes in code form
+   * are looked up and become entries after the question's own.
+   */
+  readonly alsoAbout?: string;
+}
+
+export const DEFAULT_EVIDENCE_BUDGET_TOKENS = 6000;
+const DEFAULT_MAX_ENTRIES = 5;
+// Source lines quoted per object; a longer body is quoted from its start.
+const MAX_QUOTED_LINES = 60;
+const MAX_MEMBERS_LISTED = 40;
+const EDGES_PER_SUBJECT = 12;
+const EDGES_FOR_THE_QUESTION = 60;
+
+/** Rough token count of a text (four characters a token). */
+export const estimateTokens = (text: string): number => Math.ceil(text.length / 4);
+
+type Candidate = Omit<EvidenceItem, 'id' | 'contentHash'> & { readonly rank: number };
+
+const where = (o: CboObject) => `${o.file_path}:${o.start_line}-${o.end_line}`;
+const located = (
+  o: CboObject,
+): o is CboObject & { file_path: string; start_line: number; end_line: number } =>
+  o.file_path !== null && o.start_line !== null && o.end_line !== null;
+
+function objectFields(o: CboObject) {
+  return { objectId: o.id, objectKind: o.kind, symbol: o.qualified_name, signature: o.signature };
+}
+
+/** The declaration record of an object: what the graph knows without reading the file. */
+function schemaCandidate(
+  o: CboObject & { file_path: string; start_line: number; end_line: number },
+  rank: number,
+): Candidate {
+  const lines = [`${o.kind} ${o.qualified_name} (${where(o)})`, `signature: ${o.signature}`];
+  if (o.params_json.length > 0)
+    lines.push(
+      `params: ${o.params_json.map((p) => `${p.rest ? '...' : ''}${p.name}${p.optional ? '?' : ''}: ${p.type ?? 'unknown'}`).join(', ')}`,
+    );
+  if (o.returns_json)
+    lines.push(`returns: ${o.returns_json.type ?? 'unknown'}${o.returns_json.inferred ? ' (inferred)' : ''}`);
+  if (o.fields_json.length > 0)
+    lines.push(
+      `fields: ${o.fields_json.map((f) => `${f.name}${f.optional ? '?' : ''}: ${f.type ?? 'unknown'}`).join(', ')}`,
+    );
+  lines.push(`exported: ${o.metadata.exported}`);
+  if (o.doc) lines.push(`doc: ${o.doc}`);
+  return {
+    kind: 'schema',
+    ...objectFields(o),
+    path: o.file_path,
+    startLine: o.start_line,
+    endLine: o.end_line,
+    title: `${o.kind} ${o.qualified_name}`,
+    text: lines.join('\n'),
+    rank,
+  };
+}
+
+function membersCandidate(
+  container: CboObject & { file_path: string; start_line: number; end_line: number },
+  members: readonly CboObject[],
+  rank: number,
+  relation?: EvidenceRelation,
+): Candidate {
+  const shown = members.filter(located).slice(0, MAX_MEMBERS_LISTED);
+  const lines = [`${container.kind} ${container.qualified_name} (${where(container)}) contains:`];
+  for (const m of shown)
+    lines.push(
+      `- ${m.kind} ${m.qualified_name}${m.metadata.exported ? ' (exported)' : ''} lines ${m.start_line}-${m.end_line}: ${m.signature}`,
+    );
+  if (members.length > shown.length) lines.push(`- ... and ${members.length - shown.length} more`);
+  return {
+    kind: 'contains',
+    ...objectFields(container),
+    path: container.file_path,
+    startLine: container.start_line,
+    endLine: container.end_line,
+    title: `members of ${container.kind} ${container.qualified_name}`,
+    text: lines.join('\n'),
+    members: shown.map((m) => ({
+      kind: m.kind,
+      name: m.name,
+      exported: m.metadata.exported,
+      startLine: m.start_line!,
+      endLine: m.end_line!,
+      signature: m.signature,
+    })),
+    rank,
+    ...(relation ? { relation } : {}),
+  };
+}
+
+function numbered(lines: readonly string[], first: number): string {
+  return lines.map((l, i) => `${first + i}| ${l}`).join('\n');
+}
+
+interface EdgeSpec {
+  readonly kinds: readonly RelationKind[];
+  readonly direction: 'in' | 'out';
+  readonly evidenceKind: EvidenceKind;
+  readonly limit: number;
+}
+
+/** The relations gathered for an entry, by intent: what the question asks for is gathered in full. */
+function edgeSpecs(classified: ClassifiedQuestion, isSubject: boolean): EdgeSpec[] {
+  const wanted = (intent: ClassifiedQuestion['intent']) => isSubject && classified.intent === intent;
+  return [
+    {
+      kinds: ['calls'],
+      direction: 'in',
+      evidenceKind: 'calls',
+      limit: wanted('callers') ? EDGES_FOR_THE_QUESTION : EDGES_PER_SUBJECT,
+    },
+    {
+      kinds: ['calls'],
+      direction: 'out',
+      evidenceKind: 'calls',
+      limit: wanted('callees') ? EDGES_FOR_THE_QUESTION : EDGES_PER_SUBJECT,
+    },
+    { kinds: ['imports'], direction: 'in', evidenceKind: 'imports', limit: EDGES_PER_SUBJECT },
+    { kinds: ['imports'], direction: 'out', evidenceKind: 'imports', limit: EDGES_PER_SUBJECT },
+    {
+      kinds: ['uses_type', 'returns_type'],
+      direction: 'in',
+      evidenceKind: 'graph',
+      limit: wanted('type_uses') ? EDGES_FOR_THE_QUESTION : EDGES_PER_SUBJECT,
+    },
+    { kinds: ['extends', 'implements'], direction: 'out', evidenceKind: 'graph', limit: EDGES_PER_SUBJECT },
+    {
+      kinds: ['uses_type', 'returns_type'],
+      direction: 'out',
+      evidenceKind: 'graph',
+      limit: EDGES_PER_SUBJECT,
+    },
+  ];
+}
+
+const RELATION_WORDS: Record<string, [string, string]> = {
+  calls: ['calls', 'is called by'],
+  imports: ['imports', 'is imported by'],
+  uses_type: ['uses the type', 'is used as a type by'],
+  returns_type: ['returns the type', 'is the return type of'],
+  extends: ['extends', 'is extended by'],
+  implements: ['implements', 'is implemented by'],
+  impact: ['depends on', 'is depended on by'],
+};
+
+/**
+ * The modules a subject names: a path (`src/kg/queries.ts`, `src/kg/queries`, `queries.ts`) or a
+ * module word ("the migrator module"). Several matches are ranked by how many of the question's
+ * words their path has ("the chat subsystem's index.ts").
+ */
+async function modulesNamed(db: Db, subject: string, question: string): Promise<CboObject[]> {
+  const direct = (await findDefinitions(db, subject)).filter((o) => o.kind === 'module');
+  if (direct.length > 0) return direct;
+  const { rows } = await db.query<{ id: string; file_path: string }>(
+    `select id, file_path from cbo_objects where kind = 'module' and file_path is not null
+        and (file_path = $1 or file_path like $1 || '.%' or file_path like '%/' || $1 or file_path like '%/' || $1 || '.%'
+             or file_path like '%/' || $1 || '/index.%')
+      order by length(file_path), file_path limit 50`,
+    [subject],
+  );
+  const words = new Set(question.toLowerCase().match(/[a-z][a-z0-9_-]+/g) ?? []);
+  const score = (path: string) =>
+    path
+      .toLowerCase()
+      .split(/[/.]/)
+      .filter((part) => words.has(part)).length;
+  const ranked = [...rows].sort((a, b) => score(b.file_path) - score(a.file_path));
+  const best = ranked[0] ? score(ranked[0].file_path) : 0;
+  return loadObjects(
+    db,
+    ranked
+      .filter((r) => score(r.file_path) === best)
+      .slice(0, 3)
+      .map((r) => r.id),
+  );
+}
+
+const TYPE_KINDS = new Set(['interface', 'type', 'class']);
+
+interface ResolvedSubjects {
+  readonly classified: ClassifiedQuestion;
+  readonly subjects: CboObject[];
+}
+
+/**
+ * Checks the question's candidate symbols against the index. A structural question keeps the
+ * candidates that resolve (up to five objects); if none does and one was written as code, it stays
+ * structural (to be declined); if only plain words were, it becomes an open question.
+ */
+async function resolveSubjects(
+  db: Db,
+  question: string,
+  classified: ClassifiedQuestion,
+  languages: readonly string[],
+): Promise<ResolvedSubjects> {
+  if (classified.intent === 'open') return { classified, subjects: [] };
+  const subjects: CboObject[] = [];
+  let firstResolved: string | null = null;
+  for (const c of classified.candidates) {
+    if (subjects.length >= DEFAULT_MAX_ENTRIES) break;
+    // Plain words are tried only until one names a symbol; code-form words are all taken.
+    if (c.strength === 'word' && subjects.length > 0) break;
+    const asModule = c.module || classified.intent === 'exports' || /[/\\]|\.[jt]sx?$|\.py$/.test(c.text);
+    const found = (
+      asModule ? await modulesNamed(db, c.text, question) : await findDefinitions(db, c.text)
+    ).filter(
+      (o) =>
+        languages.includes(o.metadata.language) &&
+        o.file_path !== null &&
+        !subjects.some((s) => s.id === o.id),
+    );
+    if (found.length === 0) continue;
+    firstResolved ??= c.text;
+    subjects.push(...found.slice(0, DEFAULT_MAX_ENTRIES - subjects.length));
+  }
+  if (subjects.length === 0) {
+    const code = classified.candidates.find((c) => c.strength === 'code');
+    return code
+      ? { classified: { ...classified, subject: code.text }, subjects: [] }
+      : { classified: { ...classified, intent: 'open', subject: null }, subjects: [] };
+  }
+  const intent =
+    classified.usage && subjects.every((s) => TYPE_KINDS.has(s.kind)) ? 'type_uses' : classified.intent;
+  return { classified: { ...classified, intent, subject: firstResolved }, subjects };
+}
+
+// Words that carry no content in a question about code.
+const QUESTION_STOP_WORDS = new Set(
+  (
+    'a an and are as at be by can cogo code do does for from how i in is it its of on or the this that to what ' +
+    'when where which who why with would should could will there their them they we you your me my our use used ' +
+    'uses using work works get gets make makes happen happens into about than then so if any all each file files ' +
+    'function functions method methods class classes module modules type types repository repo project defined'
+  ).split(' '),
+);
+
+/** The question's content words: lowercased words of 3+ letters that are not question filler. */
+export function contentWords(question: string): string[] {
+  const words = question.toLowerCase().match(/[a-z][a-z0-9_]+/g) ?? [];
+  return [...new Set(words.filter((w) => w.length >= 3 && !QUESTION_STOP_WORDS.has(w)))];
+}
+
+function stem(word: string): string {
+  return word.replace(/(ies|es|s|ed|ing|er|ers)$/, '');
+}
+
+/**
+ * Gathers the evidence for a question. Never throws for one unreadable or changed file: it is
+ * left out and listed in `skipped`.
+ *
+ * @example
+ * const evidence = await gatherEvidence(db, 'Who calls loadConfig?', { root: '/repo', embedder });
+ */
+export async function gatherEvidence(db: Db, question: string, options: GatherOptions): Promise<EvidenceSet> {
+  const languages = options.languages ?? DEFAULT_LANGUAGES;
+  const reader = options.reader ?? createRepoReader(options.root);
+  const budget = options.budgetTokens ?? DEFAULT_EVIDENCE_BUDGET_TOKENS;
+  const { classified, subjects } = await resolveSubjects(db, question, classifyQuestion(question), languages);
+
+  let entries: CboObject[] = subjects;
+  let docHits: SearchHit[] = [];
+  if (subjects.length === 0) {
+    const result = await searchCode(db, question, {
+      limit: (options.maxEntries ?? DEFAULT_MAX_ENTRIES) + 3,
+      languages: [...languages, 'md'],
+      ...(options.embedder ? { embedder: options.embedder } : {}),
+    });
+    const objectIds = [...new Set(result.hits.flatMap((h) => (h.objectId ? [h.objectId] : [])))];
+    entries = (await loadObjects(db, objectIds)).slice(0, options.maxEntries ?? DEFAULT_MAX_ENTRIES);
+    docHits = result.hits.filter((h) => !h.objectId).slice(0, 2);
+  }
+  const mentioned = await resolveMentions(db, options.alsoAbout, languages);
+  const known = new Set(entries.map((e) => e.id));
+  entries = [...entries, ...mentioned.found.filter((o) => !known.has(o.id))];
+
+  const candidates: Candidate[] = [];
+  const subjectIds = new Set(subjects.map((s) => s.id));
+  const locatedEntries = entries.filter(located);
+  locatedEntries.forEach((o, rank) => {
+    candidates.push(schemaCandidate(o, rank));
+  });
+
+  // contains: each entry's container, and the members of entries that are containers.
+  const ids = locatedEntries.map((o) => o.id);
+  const [parents, children] = await Promise.all([
+    relationsOf(db, ids, ['contains'], 'in', 1),
+    relationsOf(db, ids, ['contains'], 'out', 200),
+  ]);
+  const containers = parents.filter((p) => located(p.object) && p.object.kind !== 'module');
+  const siblings = await relationsOf(
+    db,
+    [...new Set(containers.map((p) => p.object.id))],
+    ['contains'],
+    'out',
+    200,
+  );
+  for (const p of containers) {
+    if (!located(p.object)) continue;
+    const members = siblings.filter((s) => s.startId === p.object.id).map((s) => s.object);
+    candidates.push(membersCandidate(p.object, members, ids.indexOf(p.startId)));
+  }
+  for (const o of locatedEntries) {
+    const members = children.filter((c) => c.startId === o.id).map((c) => c.object);
+    if (members.length > 0) candidates.push(membersCandidate(o, members, ids.indexOf(o.id)));
+  }
+
+  // local_file: the entries' own lines, read now.
+  for (const o of locatedEntries) {
+    const end = Math.min(o.end_line, o.start_line + MAX_QUOTED_LINES - 1);
+    candidates.push({
+      kind: 'local_file',
+      ...objectFields(o),
+      path: o.file_path,
+      startLine: o.start_line,
+      endLine: end,
+      title: `source of ${o.kind} ${o.qualified_name}`,
+      text: '',
+      rank: ids.indexOf(o.id),
+    });
+  }
+  for (const h of docHits)
+    candidates.push({
+      kind: 'local_file',
+      objectId: null,
+      objectKind: null,
+      symbol: null,
+      signature: null,
+      path: h.path,
+      startLine: h.startLine,
+      endLine: Math.min(h.endLine, h.startLine + MAX_QUOTED_LINES - 1),
+      title: `${h.path} (${h.name ?? 'docs'})`,
+      text: '',
+      rank: locatedEntries.length,
+    });
+
+  // calls, imports, graph: one hop around each entry; the module's imports for an entry's module.
+  const relationCandidate = (hit: RelationHit, spec: EdgeSpec, subject: CboObject): Candidate => {
+    const [active, passive] = RELATION_WORDS[hit.kind] ?? [hit.kind, hit.kind];
+    const other = hit.object;
+    const sentence =
+      spec.direction === 'in'
+        ? `${other.kind} ${other.qualified_name} ${active} ${subject.qualified_name}`
+        : `${subject.kind} ${subject.qualified_name} ${active} ${other.kind} ${other.qualified_name}${other.file_path ? '' : ' (external)'}`;
+    // The evidence line is in the source object's file; the item belongs to the source object.
+    const source = spec.direction === 'in' ? other : subject;
+    return {
+      kind: spec.evidenceKind,
+      ...objectFields(source),
+      path: hit.evidence.file,
+      startLine: hit.evidence.line,
+      endLine: hit.evidence.line,
+      title:
+        spec.direction === 'in' ? `${subject.qualified_name} ${passive} ${other.qualified_name}` : sentence,
+      text: sentence,
+      relation: {
+        kind: hit.kind,
+        direction: spec.direction,
+        subjectId: subject.id,
+        depth: 1,
+        other: { kind: other.kind, symbol: other.qualified_name, external: other.file_path === null },
+      },
+      rank: ids.indexOf(subject.id),
+    };
+  };
+  // One statement per relation spec and group (subjects, other entries), all at once.
+  const byId = new Map(locatedEntries.map((o) => [o.id, o]));
+  const groups = [true, false].map((isSubject) => ({
+    isSubject,
+    entries: locatedEntries.filter((o) => subjectIds.has(o.id) === isSubject),
+  }));
+  const tasks = groups.flatMap((g) =>
+    edgeSpecs(classified, g.isSubject).map((spec) => ({
+      spec,
+      ids: g.entries.filter((o) => spec.kinds[0] !== 'imports' || o.kind === 'module').map((o) => o.id),
+    })),
+  );
+  const found = await Promise.all(
+    tasks.map((task) =>
+      task.ids.length === 0
+        ? []
+        : relationsOf(db, task.ids, task.spec.kinds, task.spec.direction, task.spec.limit),
+    ),
+  );
+  tasks.forEach((task, i) => {
+    for (const hit of found[i]!) candidates.push(relationCandidate(hit, task.spec, byId.get(hit.startId)!));
+  });
+  // Structural questions the graph answers with a walk: implementations (transitive), impact.
+  if (subjects.length > 0 && (classified.intent === 'implementations' || classified.intent === 'impact')) {
+    const result = await queryGraph(db, classified.intent, subjects[0]!.qualified_name);
+    for (const h of result.hits.slice(0, EDGES_FOR_THE_QUESTION)) {
+      if (!h.evidence) continue;
+      const subject = subjects[0]!;
+      const kind = classified.intent === 'impact' ? 'impact' : (h.via ?? 'implements');
+      const [active] = RELATION_WORDS[kind] ?? [kind];
+      candidates.push({
+        kind: 'graph',
+        ...objectFields(h.object),
+        path: h.evidence.file,
+        startLine: h.evidence.line,
+        endLine: h.evidence.line,
+        title: `${h.object.qualified_name} ${active} ${subject.qualified_name} (${h.depth} hop${h.depth > 1 ? 's' : ''}, via ${h.via})`,
+        text: `${h.object.kind} ${h.object.qualified_name} ${active} ${subject.qualified_name} (${h.depth} hop${h.depth > 1 ? 's' : ''}, via ${h.via})`,
+        relation: {
+          kind,
+          direction: 'in',
+          subjectId: subject.id,
+          depth: h.depth,
+          other: {
+            kind: h.object.kind,
+            symbol: h.object.qualified_name,
+            external: h.object.file_path === null,
+          },
+        },
+        rank: 0,
+      });
+    }
+  }
+
+  const set = await selectWithinBudget(
+    db,
+    question,
+    classified,
+    subjects,
+    entries,
+    candidates,
+    reader,
+    budget,
+  );
+  return { ...set, mentioned };
+}
+
+const MAX_MENTIONS = 5;
+
+/** The definitions of the identifiers a text writes in code form (`Foo.bar`, `load_config`, `run()`). */
+async function resolveMentions(
+  db: Db,
+  text: string | undefined,
+  languages: readonly string[],
+): Promise<EvidenceSet['mentioned']> {
+  if (!text) return { found: [], missing: [] };
+  const names = [
+    ...new Set([...codeWordsOf(text), ...[...text.matchAll(/`([A-Za-z_$][\w$.]*)`/g)].map((m) => m[1]!)]),
+  ].slice(0, MAX_MENTIONS);
+  const found: CboObject[] = [];
+  const missing: string[] = [];
+  for (const name of names) {
+    const defs = (await findDefinitions(db, name)).filter(
+      (o) => languages.includes(o.metadata.language) && o.file_path,
+    );
+    if (defs.length === 0) missing.push(name);
+    else found.push(...defs.slice(0, 2));
+  }
+  return { found, missing };
+}
+
+async function selectWithinBudget(
+  db: Db,
+  question: string,
+  classified: ClassifiedQuestion,
+  subjects: readonly CboObject[],
+  entries: readonly CboObject[],
+  candidates: Candidate[],
+  reader: RepoReader,
+  budget: number,
+): Promise<Omit<EvidenceSet, 'mentioned'>> {
+  const order = (k: EvidenceKind) => EVIDENCE_KINDS.indexOf(k);
+  const sorted = candidates
+    .map((c, seq) => ({ c, seq }))
+    .sort((a, b) => order(a.c.kind) - order(b.c.kind) || a.c.rank - b.c.rank || a.seq - b.seq)
+    .map((x) => x.c);
+  const paths = [...new Set(sorted.map((c) => c.path))];
+  const hashes = await indexedFileHashes(db, paths);
+  const missing = paths.filter((p) => !hashes.has(p));
+  if (missing.length > 0) for (const [p, h] of await chunkFileHashes(db, missing)) hashes.set(p, h);
+
+  const items: EvidenceItem[] = [];
+  const skipped = new Map<string, string>();
+  const seen = new Set<string>();
+  let tokens = 0;
+  let dropped = 0;
+  for (const c of sorted) {
+    const key = `${c.kind}:${c.path}:${c.startLine}-${c.endLine}:${c.relation?.kind ?? ''}:${c.objectId}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const indexedHash = hashes.get(c.path);
+    if (!indexedHash) {
+      skipped.set(c.path, 'not in the index');
+      continue;
+    }
+    let text = c.text;
+    if (c.kind === 'local_file' || c.kind === 'calls' || c.kind === 'imports' || c.kind === 'graph') {
+      // Quote the lines as they are now, and only from a file that is still what was indexed.
+      let file: Awaited<ReturnType<RepoReader['read']>>;
+      try {
+        file = await reader.read(c.path);
+      } catch (error) {
+        skipped.set(c.path, error instanceof ChatError ? `${error.code}: ${error.message}` : String(error));
+        continue;
+      }
+      if (file.contentHash !== indexedHash) {
+        skipped.set(c.path, 'FILE_CHANGED: the file changed since it was indexed (run cogo index)');
+        continue;
+      }
+      if (c.endLine > file.lines.length) {
+        skipped.set(c.path, `LINES_DO_NOT_EXIST: the file has ${file.lines.length} lines`);
+        continue;
+      }
+      const quoted = numbered(file.lines.slice(c.startLine - 1, c.endLine), c.startLine);
+      text = c.kind === 'local_file' ? quoted : `${c.text}\n${quoted}`;
+    }
+    const t = estimateTokens(text) + estimateTokens(c.title) + 8;
+    if (tokens + t > budget) {
+      dropped++;
+      continue;
+    }
+    tokens += t;
+    const { rank: _rank, ...rest } = c;
+    items.push({ ...rest, text, id: `E${items.length + 1}`, contentHash: indexedHash });
+  }
+
+  const words = contentWords(question);
+  const haystack = items
+    .map((i) => `${i.symbol ?? ''} ${i.signature ?? ''} ${i.path} ${i.text}`)
+    .join('\n')
+    .toLowerCase();
+  const uncovered = words.filter((w) => !haystack.includes(stem(w)));
+  // Each word weighs by its rarity in the index (IDF): a question whose rare words the evidence
+  // lacks is not answered by it, however many common words it shares.
+  const { chunks, df } = await documentFrequencies(db, words);
+  const weight = (w: string) => Math.log(1 + (chunks + 1) / ((df.get(w) ?? 0) + 0.5));
+  const total = words.reduce((n, w) => n + weight(w), 0);
+  const missed = uncovered.reduce((n, w) => n + weight(w), 0);
+  return {
+    question,
+    classified,
+    subjects,
+    entries,
+    items,
+    tokens,
+    budgetTokens: budget,
+    dropped,
+    skipped: [...skipped].map(([path, reason]) => ({ path, reason })),
+    uncoveredWords: uncovered,
+    contentWords: words,
+    coverage: total > 0 ? Math.round((1 - missed / total) * 1000) / 1000 : 1,
+  };
+}
