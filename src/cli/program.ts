@@ -37,6 +37,7 @@ import {
 import { createGatewayApp, startGateway } from '../services/gateway/index.ts';
 import { addChatCommands, chatServiceFor } from './chat-commands.ts';
 import { type CliContext, openMigratedDb, withDb } from './context.ts';
+import { addJobsCommands } from './jobs-commands.ts';
 import { addLlmCommands } from './llm-commands.ts';
 import { addRoleCommands } from './role-commands.ts';
 
@@ -280,6 +281,7 @@ export function createProgram(ctx: CliContext): Command {
   addLlmCommands(program, ctx, repo);
   addChatCommands(program, ctx, repo);
   addRoleCommands(program, ctx, repo);
+  addJobsCommands(program, ctx, repo);
 
   program
     .command('demo [path]')

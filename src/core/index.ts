@@ -1,4 +1,4 @@
-/** core: configuration, errors, logging and ids shared by every subsystem. Depends on nothing of ours. */
+/** core: configuration, errors, logging, ids and the message envelope shared by every subsystem. Depends on nothing of ours. */
 export {
   CHAT_ANSWERERS,
   CONFIG_DEFAULTS,
@@ -6,6 +6,16 @@ export {
   EMBEDDING_PROVIDERS,
   loadConfig,
 } from './config.ts';
+export {
+  type CreateEnvelopeOptions,
+  createEnvelope,
+  defineMessageType,
+  type Envelope,
+  EnvelopeError,
+  EnvelopeRegistry,
+  envelopeSchema,
+  type MessageType,
+} from './envelope.ts';
 export { CogoError, ConfigError, describeCauseChain, errorMessage, parseRetryAfter } from './errors.ts';
 export { identifierParts } from './identifiers.ts';
 export { sha256Hex, stableId } from './ids.ts';

@@ -15,8 +15,8 @@ export {
   rollback,
 } from './migrator.ts';
 export { type OpenDbOptions, openDb } from './open-db.ts';
-export { createPgliteDb, type PgliteDbOptions } from './pglite-db.ts';
-export { createPostgresDb, type PostgresDbOptions } from './postgres-db.ts';
+export { createPgliteDb, type PgliteDbOptions, pgliteInstanceOf } from './pglite-db.ts';
+export { connectionStringOf, createPostgresDb, type PostgresDbOptions } from './postgres-db.ts';
 export { dumpSchema } from './schema-dump.ts';
 
 /** `supabase/migrations/` of this package. */

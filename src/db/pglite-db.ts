@@ -8,6 +8,10 @@ import { checkChannel } from './listener.ts';
 
 type Queryable = Pick<PGlite, 'query' | 'exec'> | Transaction;
 
+// The PGlite instance behind each top-level handle, for the few libraries that must drive it
+// themselves (pg-boss's `fromPglite`). A WeakMap keeps the instance off the `Db` port.
+const instances = new WeakMap<Db, PGlite>();
+
 class PgliteDb implements Db {
   readonly dialect = 'pglite' as const;
   readonly #conn: Queryable;
@@ -65,5 +69,16 @@ export interface PgliteDbOptions {
 export async function createPgliteDb(options: PgliteDbOptions = {}): Promise<Db> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const pg = await PGlite.create(options.dataDir, { extensions: { vector, pg_trgm } });
-  return new PgliteDb(pg, pg);
+  const db = new PgliteDb(pg, pg);
+  instances.set(db, pg);
+  return db;
+}
+
+/**
+ * The PGlite instance behind a `Db` from `createPgliteDb`, or undefined for any other `Db` (a
+ * server pool, a transaction handle). Only adapters of libraries that need the instance itself
+ * (pg-boss) call it; everything else uses the port.
+ */
+export function pgliteInstanceOf(db: Db): PGlite | undefined {
+  return instances.get(db);
 }

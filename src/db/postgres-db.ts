@@ -5,6 +5,10 @@ import { createListener, type Listener } from './listener.ts';
 
 type Queryable = pg.Pool | pg.PoolClient;
 
+// The connection string behind each top-level handle, for libraries that open a pool of their own
+// (pg-boss holds a LISTEN connection and its own transactions).
+const connectionStrings = new WeakMap<Db, string>();
+
 class PostgresDb implements Db {
   readonly dialect = 'postgres' as const;
   readonly #conn: Queryable;
@@ -78,5 +82,14 @@ export async function createPostgresDb(options: PostgresDbOptions): Promise<Db> 
   pool.on('error', () => undefined);
   const db = new PostgresDb(pool, pool, createListener(options.connectionString));
   await db.query('select 1');
+  connectionStrings.set(db, options.connectionString);
   return db;
+}
+
+/**
+ * The connection string a `Db` from `createPostgresDb` was opened with, or undefined for any other
+ * `Db`. For adapters of libraries that must open their own pool (pg-boss).
+ */
+export function connectionStringOf(db: Db): string | undefined {
+  return connectionStrings.get(db);
 }

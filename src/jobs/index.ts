@@ -1,0 +1,36 @@
+/**
+ * jobs: job types on a queue engine (pg-boss), cogo's job state machine with every transition in
+ * `job_events`, DLQ reasons and redrive, idempotency keys, attempt fencing, and the jobs counters.
+ * See README.md and docs/specs/JOB_STATE_MACHINE_V1.md.
+ */
+export { type CreateJobsOptions, createJobs } from './create-jobs.ts';
+export {
+  classifyFailure,
+  type FailureClass,
+  JOB_ERROR_CODES,
+  JobError,
+  type JobErrorCode,
+  JobFailure,
+} from './errors.ts';
+export {
+  DEFAULT_QUEUE_POLICY,
+  defineJob,
+  type EnqueueResult,
+  type JobDefinition,
+  Jobs,
+  type RedriveOptions,
+} from './jobs.ts';
+export { createPgBossQueue, type PgBossQueueOptions } from './pg-boss-queue.ts';
+export type { AttemptRef, ClaimedJob, EngineJob, Queue, QueuePolicy } from './queue.ts';
+export {
+  canTransition,
+  DLQ_REASONS,
+  type DlqReason,
+  isDlqReason,
+  JOB_STATES,
+  type JobState,
+  TERMINAL_STATES,
+  TRANSITIONS,
+} from './states.ts';
+export { countJobEvents, type JobCounts, type JobEvent, type JobRecord } from './store.ts';
+export type { JobContext, JobHandler, Worker, WorkerOptions } from './worker.ts';
