@@ -28,6 +28,7 @@ import {
   linkCorrection,
   listMessages,
   markStreaming,
+  resetToPending,
 } from './store.ts';
 
 export const MAX_QUESTION_CHARS = 4000;
@@ -64,6 +65,29 @@ export interface FeedbackInput {
 export interface AnswerOptions {
   readonly onEvent?: (e: AskEvent) => void;
   readonly signal?: AbortSignal;
+  /**
+   * A retryable failure (a provider down, rate limits, every deployment failing) puts the message
+   * back to pending and throws, for the caller (a job) to try again later; without it, every
+   * failure is stored as `failed`. A chat worker sets it on every attempt but the last.
+   */
+  readonly rethrowRetryable?: boolean;
+}
+
+// Failures worth another attempt later: the providers, not the question.
+const RETRYABLE_ANSWER_CODES: ReadonlySet<string> = new Set([
+  'LLM_ALL_FAILED',
+  'LLM_CIRCUIT_OPEN',
+  'LLM_RATE_LIMITED',
+  'LLM_TIMEOUT',
+  'LLM_NETWORK',
+  'LLM_FIRST_TOKEN_TIMEOUT',
+  'LLM_STREAM_INTERRUPTED',
+  'DB_QUERY_FAILED',
+]);
+
+function isRetryableAnswerFailure(error: unknown): boolean {
+  const e = error as { code?: unknown; isRetryable?: unknown };
+  return e.isRetryable === true || (typeof e.code === 'string' && RETRYABLE_ANSWER_CODES.has(e.code));
 }
 
 export interface ChatService {
@@ -84,7 +108,7 @@ export interface ChatService {
    */
   answerPublished(
     messageId: string,
-    options?: { signal?: AbortSignal },
+    options?: Omit<AnswerOptions, 'onEvent'>,
   ): Promise<{ answer: ChatMessageRecord; outcome: AskOutcome | null }>;
   /** `submit`, then `answer` in this process. */
   ask(input: {
@@ -195,6 +219,15 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       const errorCode = typeof code === 'string' ? code : 'ANSWER_FAILED';
+      if (o.rethrowRetryable && isRetryableAnswerFailure(error)) {
+        options.logger?.warn({ err: error, messageId }, 'chat: answer failed, to be retried');
+        emit({ type: 'restart', reason: `the answer failed (${errorCode}) and will be retried` });
+        await resetToPending(db, messageId);
+        throw new ChatError('ANSWER_FAILED', `answer ${messageId} failed (${errorCode}); retry later`, {
+          cause: error,
+          isRetryable: true,
+        });
+      }
       recordFailure(errorCode);
       options.logger?.warn({ err: error, messageId }, 'chat: answer failed');
       const failed = await failMessage(db, messageId, errorCode, errorMessage(error));
@@ -281,10 +314,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         options.logger?.warn({ err: error, messageId }, 'chat: an answer event could not be published'),
       );
       try {
-        return await answer(messageId, {
-          onEvent: (e) => publisher.publish(e),
-          ...(o.signal ? { signal: o.signal } : {}),
-        });
+        return await answer(messageId, { ...o, onEvent: (e) => publisher.publish(e) });
       } finally {
         await publisher.finish();
       }

@@ -32,6 +32,7 @@ export {
   followAnswer,
   subscribeChatEvents,
 } from './chat-events.ts';
+export { chatAnswerHandler, chatAnswerJob, chatAnswerKey, chatAnswerMessage } from './chat-job.ts';
 export {
   type AnswerOptions,
   type AskResult,

@@ -220,6 +220,15 @@ export async function completeMessage(
   return rows[0] ? toMessage(rows[0]) : null;
 }
 
+/** Puts an answer that is not final back to pending, its text void (a retry will answer it). */
+export async function resetToPending(db: Db, id: string): Promise<void> {
+  await db.query(
+    `update chat_messages set status = 'pending', content = '', updated_at = now()
+      where id = $1 and status in ('pending', 'streaming')`,
+    [id],
+  );
+}
+
 /** Fails an answer that is not final yet; null when it already is. */
 export async function failMessage(
   db: Db,

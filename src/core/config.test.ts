@@ -20,7 +20,13 @@ describe('loadConfig', () => {
         firstTokenTimeoutMs: 20_000,
         vaultMasterKey: undefined,
       },
-      chat: { answerer: 'auto', maxRounds: 2, evidenceTokens: 6000, intendedModel: undefined },
+      chat: {
+        answerer: 'auto',
+        maxRounds: 2,
+        evidenceTokens: 6000,
+        intendedModel: undefined,
+        execution: 'inline',
+      },
       auth: { verifyJwt: true, jwtSecret: undefined },
     });
   });
