@@ -26,7 +26,9 @@ describe('loadConfig', () => {
         evidenceTokens: 6000,
         intendedModel: undefined,
         execution: 'inline',
+        leaseSeconds: 300,
       },
+      jobs: { leaseCheckSeconds: 30 },
       auth: { verifyJwt: true, jwtSecret: undefined },
     });
   });
