@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessageRecord, LlmResponse } from '../src/chat/index.ts';
+import { RESPONSE_VERSION } from '../src/chat/index.ts';
 import { indexRepository } from '../src/kg/index.ts';
+import { applyCatalog, catalogSchema } from '../src/llm/index.ts';
 import { createLocalEmbedder, indexSearch } from '../src/search/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
+import { type LlmTestServer, startLlmTestServer } from './helpers/llm-server.ts';
 import { type RoleProcess, readSse, startRole } from './helpers/processes.ts';
 import { copyFixture } from './helpers/repos.ts';
 
@@ -78,5 +81,115 @@ describe('chat through a gateway process and a chat worker process', () => {
     gateway.child.kill('SIGTERM');
     expect(await worker.exited).toBe(0);
     expect(await gateway.exited).toBe(0);
+  });
+
+  it('finishes an answer whose worker was killed mid-stream: taken over after the lease, one message, complete', async () => {
+    const server: LlmTestServer = await startLlmTestServer();
+    try {
+      await applyCatalog(
+        t.db,
+        catalogSchema.parse({
+          providers: [{ id: 'local', kind: 'openai-compatible', baseUrl: `${server.url}/v1` }],
+          models: [{ provider: 'local', model: 'm1', capabilityClass: 'chat', contextWindow: 100_000 }],
+          policies: [{ service: 'chat', capabilityClass: 'chat' }],
+        }),
+      );
+      const { rows: defs } = await t.db.query<{ id: string; start_line: number; end_line: number }>(
+        `select id, start_line, end_line from cbo_objects where qualified_name = 'sumAreas'`,
+      );
+      const def = defs[0]!;
+      const answer =
+        'The function sumAreas adds up the area of every shape it is given, starting from start, and then adds the extra numbers.';
+      // Streamed word by word, 120 ms apart: about 2.5 s, long enough to kill the worker in the middle
+      // and shorter than the 6 s lease the second worker has for its whole answer.
+      server.script('m1', [
+        {
+          reply: '',
+          deltaDelayMs: 120,
+          json: {
+            version: RESPONSE_VERSION,
+            status: 'answered',
+            answer,
+            citations: [
+              { path: 'src/util.ts', start_line: def.start_line, end_line: def.end_line, object_id: def.id },
+            ],
+            confidence: 0.8,
+            evidence_used: ['E1'],
+            follow_ups: [],
+          },
+        },
+      ]);
+      const llmEnv = { ...env, CHAT_ANSWERER: 'llm', CHAT_LEASE_SECONDS: '6' };
+      const first = await startRole(['--repo', root, 'worker', 'chat', '--port', '0'], llmEnv);
+      const gateway = await startRole(['--repo', root, 'gateway', '--port', '0'], llmEnv);
+      running.push(first, gateway);
+      const session = (
+        (await (await fetch(`${gateway.url}/api/chat/sessions`, { method: 'POST' })).json()) as {
+          result: { id: string };
+        }
+      ).result;
+      const res = await fetch(`${gateway.url}/api/chat/sessions/${session.id}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'What does sumAreas do?' }),
+      });
+      let second: Promise<RoleProcess> | undefined;
+      const events = await readSse(res, (e) => {
+        if (e.event === 'delta' && !second) {
+          first.child.kill('SIGKILL');
+          second = startRole(['--repo', root, 'worker', 'chat', '--port', '0'], llmEnv);
+        }
+      });
+      running.push(await second!);
+      expect(await first.exited).toBeNull();
+      const final = events.at(-1)!;
+      expect(final.event).toBe('final');
+      const { message, response } = final.data as { message: ChatMessageRecord; response: LlmResponse };
+      expect({ status: message.status, error: message.errorMessage }).toEqual({
+        status: 'complete',
+        error: null,
+      });
+      expect(response.answer).toBe(answer);
+      expect(events.some((e) => e.event === 'restart')).toBe(true);
+      // Exactly one answer to the question, and the job's history: the lapse, then the takeover.
+      const { rows: answers } = await t.db.query<{ n: number }>(
+        `select count(*)::int as n from chat_messages where session_id = $1 and role = 'assistant'`,
+        [session.id],
+      );
+      expect(answers[0]!.n).toBe(1);
+      const { rows: history } = await t.db.query<{
+        to_state: string;
+        reason: string | null;
+        attempt: number;
+      }>(
+        `select e.to_state, e.reason, e.attempt from job_events e join cogo_jobs j on j.id = e.job_id
+          where j.envelope->'payload'->>'messageId' = $1 and e.kind = 'transition' order by e.id`,
+        [message.id],
+      );
+      const t0 = Date.now();
+      while (!history.some((h) => h.to_state === 'succeeded') && Date.now() - t0 < 10_000) {
+        await new Promise((r) => setTimeout(r, 100));
+        history.splice(
+          0,
+          history.length,
+          ...(
+            await t.db.query<{ to_state: string; reason: string | null; attempt: number }>(
+              `select e.to_state, e.reason, e.attempt from job_events e join cogo_jobs j on j.id = e.job_id
+                where j.envelope->'payload'->>'messageId' = $1 and e.kind = 'transition' order by e.id`,
+              [message.id],
+            )
+          ).rows,
+        );
+      }
+      expect(history).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ to_state: 'failed', reason: 'TIMEOUT', attempt: 1 }),
+          expect.objectContaining({ to_state: 'succeeded', attempt: 2 }),
+        ]),
+      );
+      expect(server.requests.filter((r) => r.model === 'm1')).toHaveLength(2);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -1,9 +1,11 @@
 /**
  * Answer events across processes: the process answering a message (a chat worker) publishes its
  * events with NOTIFY on the message's own channel; whichever gateway holds the client's stream
- * listens there. Each notice has a sequence number, so a subscriber sees a gap or a duplicate; the
+ * listens there. Each notice has its publisher's id and a sequence number, so a subscriber sees a
+ * gap or a duplicate, and a worker that takes over starts a new sequence; the
  * final state is always the `chat_messages` row, read when `final` arrives or a gap is reported.
  */
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/index.ts';
 import type { AskEvent } from './ask.ts';
 
@@ -12,6 +14,8 @@ export type ChatWireEventType = (typeof CHAT_WIRE_EVENTS)[number];
 
 /** One notice on a message's channel. `final` carries no data: read the message row. */
 export interface ChatWireEvent {
+  /** The publisher (one run of an answer): a takeover by another worker starts a new sequence. */
+  readonly pub: string;
   readonly seq: number;
   readonly type: ChatWireEventType;
   readonly data: Readonly<Record<string, unknown>>;
@@ -42,10 +46,11 @@ export function createChatPublisher(
   onError?: (error: unknown) => void,
 ): ChatPublisher {
   const channel = chatChannel(messageId);
+  const pub = randomUUID().slice(0, 8);
   let seq = 0;
   let queue: Promise<void> = Promise.resolve();
   const send = (type: ChatWireEventType, data: Record<string, unknown>) => {
-    const notice: ChatWireEvent = { seq: ++seq, type, data };
+    const notice: ChatWireEvent = { pub, seq: ++seq, type, data };
     let payload = JSON.stringify(notice);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES)
       payload = JSON.stringify({ ...notice, data: { truncated: true } });
@@ -83,6 +88,7 @@ export async function subscribeChatEvents(
   messageId: string,
   handlers: { onEvent: (event: ChatWireEvent) => void; onGap: () => void },
 ): Promise<ChatSubscription> {
+  let publisher: string | undefined;
   let last = 0;
   const stop = await db.listen(
     chatChannel(messageId),
@@ -93,6 +99,10 @@ export async function subscribeChatEvents(
       } catch {
         handlers.onGap();
         return;
+      }
+      if (event.pub !== publisher) {
+        publisher = event.pub;
+        last = 0;
       }
       if (event.seq <= last) return;
       if (event.seq !== last + 1) handlers.onGap();

@@ -71,6 +71,8 @@ export interface AnswerOptions {
    * failure is stored as `failed`. A chat worker sets it on every attempt but the last.
    */
   readonly rethrowRetryable?: boolean;
+  /** An earlier attempt may have streamed text (a retried job): start with a `restart` saying why. */
+  readonly restartReason?: string;
 }
 
 // Failures worth another attempt later: the providers, not the question.
@@ -185,8 +187,8 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       return { answer: message, outcome: null };
     const emit = o.onEvent ?? (() => undefined);
     // A message left streaming was abandoned by a worker that died: its text is void.
-    if (message.status === 'streaming')
-      emit({ type: 'restart', reason: 'answering again after an interrupted answer' });
+    if (o.restartReason || message.status === 'streaming')
+      emit({ type: 'restart', reason: o.restartReason ?? 'answering again after an interrupted answer' });
     let marked = message.status === 'streaming';
     let outcome: AskOutcome;
     try {
@@ -219,6 +221,13 @@ export function createChatService(options: ChatServiceOptions): ChatService {
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       const errorCode = typeof code === 'string' ? code : 'ANSWER_FAILED';
+      // The caller gave up (a worker's lease ran out): another run may hold the message now, so
+      // this one leaves the row and the channel alone.
+      if (o.rethrowRetryable && o.signal?.aborted)
+        throw new ChatError('ANSWER_FAILED', `answer ${messageId} was abandoned (${errorCode})`, {
+          cause: error,
+          isRetryable: true,
+        });
       if (o.rethrowRetryable && isRetryableAnswerFailure(error)) {
         options.logger?.warn({ err: error, messageId }, 'chat: answer failed, to be retried');
         emit({ type: 'restart', reason: `the answer failed (${errorCode}) and will be retried` });
