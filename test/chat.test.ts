@@ -7,6 +7,7 @@ import {
   askRag,
   ChatError,
   createBuiltinAnswerer,
+  createChatService,
   createLlmAnswerer,
   createRepoReader,
   gatherEvidence,
@@ -374,5 +375,37 @@ describe('the LLM answerer through the router, with self-correction', () => {
     expect(o.critics[0]!.results.find((r) => r.critic === 'contract')!.findings[0]).toMatch(/not JSON/);
     expect(o.response.status).toBe('answered');
     expect(o.response.citations[0]!.path).toBe('src/util.ts');
+  });
+
+  it('asks the intended model first and records it with the served one', async () => {
+    server.reset();
+    await applyCatalog(
+      t.db,
+      catalogSchema.parse({
+        providers: [{ id: 'local', kind: 'openai-compatible', baseUrl: `${server.url}/v1` }],
+        models: [
+          { provider: 'local', model: 'm1', capabilityClass: 'chat', contextWindow: 100_000 },
+          { provider: 'local', model: 'm2', capabilityClass: 'chat', contextWindow: 100_000 },
+        ],
+        policies: [{ service: 'chat', capabilityClass: 'chat' }],
+      }),
+    );
+    const e = await gatherEvidence(t.db, 'Where is sumAreas defined?', { root, embedder });
+    const def = e.items.find((i) => i.kind === 'schema')!;
+    const good = {
+      path: def.path,
+      start_line: def.startLine,
+      end_line: def.endLine,
+      object_id: def.objectId,
+    };
+    for (const m of ['m1', 'm2']) server.script(m, [{ reply: '', json: reply({ citations: [good] }) }]);
+    const chat = createChatService({ db: t.db, root, answerer: createLlmAnswerer({ llm: llm() }), embedder });
+    const r = await chat.ask({ question: 'Where is sumAreas defined?', intendedModel: 'local/m2' });
+    expect(r.answer).toMatchObject({
+      status: 'complete',
+      intendedModel: 'local/m2',
+      servedModel: 'local/m2',
+    });
+    expect(server.requests.map((q) => q.model)).toEqual(['m2']);
   });
 });

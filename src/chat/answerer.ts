@@ -19,6 +19,8 @@ export interface Revision {
 
 export interface AnswerInput {
   readonly question: string;
+  /** The model this answer asks for first (`provider/model`); the router degrades when it cannot serve. */
+  readonly intendedModel?: string;
   readonly evidence: EvidenceSet;
   readonly history: readonly HistoryTurn[];
   readonly revision?: Revision;

@@ -37,6 +37,8 @@ export type AskEvent =
 
 export interface AskInput {
   readonly question: string;
+  /** The model to ask first (`provider/model`), for an LLM answerer. */
+  readonly intendedModel?: string;
   readonly history?: readonly HistoryTurn[];
   /** The user's correction of an earlier answer (feedback): the first draft already takes it in. */
   readonly correction?: { readonly previous: LlmResponse; readonly text: string };
@@ -102,7 +104,12 @@ export async function askRag(options: AskOptions, input: AskInput): Promise<AskO
   const maxRounds = options.maxRounds ?? DEFAULT_MAX_ROUNDS;
   const usage: ModelUsage[] = [];
   const critics: Array<{ round: number; results: readonly CriticResult[] }> = [];
-  const base = { question: input.question, evidence, history };
+  const base = {
+    question: input.question,
+    evidence,
+    history,
+    ...(input.intendedModel ? { intendedModel: input.intendedModel } : {}),
+  };
   const correction = input.correction;
   let draft: Draft = await options.answerer.answer(
     correction

@@ -95,7 +95,7 @@ function isRetryableAnswerFailure(error: unknown): boolean {
 export interface ChatService {
   createSession(options?: { title?: string; createdBy?: string }): Promise<ChatSession>;
   /** Stores a question and its pending answer (a new session when `sessionId` is absent). */
-  submit(input: { sessionId?: string; question: string }): Promise<Submitted>;
+  submit(input: { sessionId?: string; question: string; intendedModel?: string }): Promise<Submitted>;
   /**
    * Answers a pending (or abandoned streaming) assistant message; a final one is returned as it is.
    * Answer failures are stored on the message, not thrown.
@@ -116,6 +116,7 @@ export interface ChatService {
   ask(input: {
     sessionId?: string;
     question: string;
+    intendedModel?: string;
     onEvent?: (e: AskEvent) => void;
     /** Called once both messages are stored, before answering starts. */
     onMessages?: (m: Submitted) => void;
@@ -205,6 +206,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
         {
           question: question.content,
           history,
+          ...(message.intendedModel ? { intendedModel: message.intendedModel } : {}),
           ...(correction ? { correction } : {}),
           ...(o.signal ? { signal: o.signal } : {}),
           onEvent: (e) => {
@@ -282,6 +284,7 @@ export function createChatService(options: ChatServiceOptions): ChatService {
       content: '',
       status: 'pending',
       replyTo: q.id,
+      intendedModel: input.intendedModel ?? null,
     });
     return { session, question: q, answer: pending };
   };

@@ -128,7 +128,9 @@ export function createLlmAnswerer(options: LlmAnswererOptions): Answerer {
           ...(callbacks.signal ? { signal: callbacks.signal } : {}),
         },
         {
-          ...(options.intendedModel ? { intendedModel: options.intendedModel } : {}),
+          ...((input.intendedModel ?? options.intendedModel)
+            ? { intendedModel: input.intendedModel ?? options.intendedModel }
+            : {}),
           onDelta: (text) => streamer.push(text),
           onRestart: (info) => {
             streamer.reset();

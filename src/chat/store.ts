@@ -137,12 +137,13 @@ export async function insertMessage(
     replyTo?: string | null;
     correctsId?: string | null;
     answerer?: string | null;
+    intendedModel?: string | null;
   },
 ): Promise<ChatMessageRecord> {
   const { rows } = await db.query<MessageRow>(
     `with s as (select id from chat_sessions where id = $2 for update)
-     insert into chat_messages (id, session_id, seq, role, content, status, reply_to, corrects_id, answerer)
-     select $1, s.id, coalesce((select max(seq) from chat_messages where session_id = s.id), 0) + 1, $3, $4, $5, $6, $7, $8
+     insert into chat_messages (id, session_id, seq, role, content, status, reply_to, corrects_id, answerer, intended_model)
+     select $1, s.id, coalesce((select max(seq) from chat_messages where session_id = s.id), 0) + 1, $3, $4, $5, $6, $7, $8, $9
        from s
      returning *`,
     [
@@ -154,6 +155,7 @@ export async function insertMessage(
       m.replyTo ?? null,
       m.correctsId ?? null,
       m.answerer ?? null,
+      m.intendedModel ?? null,
     ],
   );
   await db.query('update chat_sessions set updated_at = now() where id = $1', [m.sessionId]);
@@ -194,7 +196,7 @@ export async function completeMessage(
 ): Promise<ChatMessageRecord | null> {
   const { rows } = await db.query<MessageRow>(
     `update chat_messages set status = 'complete', content = $2, response = $3::jsonb, citations = $4::jsonb,
-            answerer = $5, served_model = $6, intended_model = $7, decision_id = $8, input_tokens = $9,
+            answerer = $5, served_model = $6, intended_model = coalesce($7, intended_model), decision_id = $8, input_tokens = $9,
             output_tokens = $10, cost_usd = $11, evidence = $12::jsonb, rounds = $13, critics = $14::jsonb,
             latency_ms = $15, first_token_ms = $16, error_code = null, error_message = null, updated_at = now()
       where id = $1 and status in ('pending', 'streaming') returning *`,

@@ -62,13 +62,15 @@ export function addChatCommands(program: Command, ctx: CliContext, repo: () => s
     .command('ask <question>')
     .description('answer a question about the indexed code, with verified citations (streams the answer)')
     .option('--session <id>', 'continue a chat session')
+    .option('--model <provider/model>', 'ask this model first (the router degrades when it cannot serve)')
     .option('--json', 'print the stored answer message as JSON instead of streaming text')
-    .action(async (question: string, opts: { session?: string; json?: boolean }) => {
+    .action(async (question: string, opts: { session?: string; model?: string; json?: boolean }) => {
       await withDb(ctx, repo(), async (db) => {
         const chat = await chatServiceFor(ctx, db, repo(), actor);
         const result = await chat.ask({
           question,
           ...(opts.session ? { sessionId: opts.session } : {}),
+          ...(opts.model ? { intendedModel: opts.model } : {}),
           ...(opts.json ? {} : { onEvent: terminalPrinter(ctx) }),
         });
         if (opts.json) {

@@ -19,7 +19,11 @@ export const CreateSessionSchema = z.strictObject({
 });
 
 /** `POST /api/chat/sessions/:id/messages` body. */
-export const PostMessageSchema = z.strictObject({ content: z.string().trim().min(1).max(4000) });
+export const PostMessageSchema = z.strictObject({
+  content: z.string().trim().min(1).max(4000),
+  /** Ask this model first (`provider/model`); the router degrades to another when it cannot serve. */
+  intended_model: z.string().trim().min(1).max(200).optional(),
+});
 
 /** `POST /api/chat/messages/:id/feedback` body: thumbs up (1, "up") or down (-1, "down"). */
 export const FeedbackSchema = z.strictObject({
@@ -114,7 +118,11 @@ export function createChatRoutes(options: ChatRoutesOptions): Hono {
       );
     let submitted: Submitted;
     try {
-      submitted = await chat.submit({ sessionId: id, question: parsed.data.content });
+      submitted = await chat.submit({
+        sessionId: id,
+        question: parsed.data.content,
+        ...(parsed.data.intended_model ? { intendedModel: parsed.data.intended_model } : {}),
+      });
     } catch (error) {
       return chatError(c, error);
     }
