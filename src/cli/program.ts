@@ -40,6 +40,7 @@ import { type CliContext, openMigratedDb, withDb } from './context.ts';
 import { addJobsCommands } from './jobs-commands.ts';
 import { addLlmCommands } from './llm-commands.ts';
 import { addRoleCommands, chatJobsFor, queueDispatcher } from './role-commands.ts';
+import { addUpCommand } from './up-command.ts';
 
 function int(value: string): number {
   const n = Number(value);
@@ -286,6 +287,7 @@ export function createProgram(ctx: CliContext): Command {
   addChatCommands(program, ctx, repo);
   addRoleCommands(program, ctx, repo);
   addJobsCommands(program, ctx, repo);
+  addUpCommand(program, ctx, repo);
 
   program
     .command('demo [path]')
