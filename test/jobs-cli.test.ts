@@ -77,6 +77,18 @@ describe('cogo jobs on a server database', () => {
     expect(await jobs.runOne(job, async () => undefined, 'w')).toBe(true);
   });
 
+  it('lists the dead-letter queue, filtered by reason', async () => {
+    const result = await cogo(['jobs', 'dead', '--reason', 'INVALID_INPUT', '--json']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      expect.objectContaining({ id: ids[3], queue: 'test.cli', reason: 'INVALID_INPUT', attempt: 1 }),
+    ]);
+  });
+
   it('refuses a reason that is not a DLQ reason code', async () => {
     const result = await cogo(['jobs', 'redrive', '--reason', 'OOPS']);
     expect(result.code).not.toBe(0);
