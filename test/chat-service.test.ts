@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ChatMessageRecord,
   type ChatService,
+  chatSummary,
   createBuiltinAnswerer,
   createChatService,
   createLlmAnswerer,
@@ -152,6 +153,31 @@ describe.each(ADAPTERS)('the chat service on %s', (adapter) => {
     ]);
   });
 
+  it('answers a message once: a final answer is returned as it is, an abandoned streaming one is answered again', async () => {
+    const submitted = await chat.submit({ question: 'Who calls sumAreas?' });
+    expect(submitted.answer.status).toBe('pending');
+    const first = await chat.answer(submitted.answer.id);
+    expect(first.answer.status).toBe('complete');
+    const again = await chat.answer(submitted.answer.id);
+    expect(again.outcome).toBeNull();
+    expect(again.answer).toEqual(first.answer);
+    // A worker died mid-answer: the row says streaming, with half a text.
+    const other = await chat.submit({ question: 'What does sumAreas return?' });
+    await t.db.query(`update chat_messages set status = 'streaming', content = 'half an ans' where id = $1`, [
+      other.answer.id,
+    ]);
+    const events: string[] = [];
+    const redone = await chat.answer(other.answer.id, { onEvent: (e) => events.push(e.type) });
+    expect(events[0]).toBe('restart');
+    expect(redone.answer.status).toBe('complete');
+    expect(redone.answer.content).toMatch(/Promise<number>/);
+    const { rows } = await t.db.query<{ n: number }>(
+      `select count(*)::int as n from chat_messages where session_id = $1 and role = 'assistant'`,
+      [other.session.id],
+    );
+    expect(rows[0]!.n).toBe(1);
+  });
+
   it('refuses feedback on a question, an unknown session, and an empty question', async () => {
     const r = await chat.ask({ question: 'What does run call?' });
     await expect(chat.feedback(r.question.id, { rating: -1, comment: 'no' })).rejects.toMatchObject({
@@ -286,5 +312,31 @@ describe('chat over HTTP', () => {
     expect(r.outcome).toBeNull();
     expect(server.requests.filter((q) => q.model === 'm-dead')).toHaveLength(2);
     expect(await metricValue('cogo_chat_failures_total', {})).toBe(before + 1);
+  });
+});
+
+describe('the chat summary over a time window', () => {
+  it('counts questions, answers by status and answerer, revisions, latency and feedback from the tables', async () => {
+    const t = await createMigratedDatabase('pglite', 'chat_summary');
+    try {
+      const root = await indexed(t);
+      const chat = createChatService({ db: t.db, root, answerer: createBuiltinAnswerer(), embedder });
+      const from = new Date(Date.now() - 60_000);
+      const a = await chat.ask({ question: 'Who calls sumAreas?' });
+      await chat.ask({ question: 'What does sumAreas return?' });
+      await chat.feedback(a.answer.id, { rating: -1, comment: 'Name the files.' });
+      await chat.feedback(a.answer.id, { rating: 1 });
+      const s = await chatSummary(t.db, { from, to: new Date(Date.now() + 60_000) });
+      expect(s.questions).toBe(2);
+      expect(s.answers).toEqual({ pending: 0, streaming: 0, complete: 3, failed: 0 });
+      expect(s.byAnswerer).toEqual({ builtin: 3 });
+      expect(s.feedback).toEqual({ up: 1, down: 1, corrections: 1 });
+      expect(s.latencyMs.p95).toBeGreaterThan(0);
+      const empty = await chatSummary(t.db, { from: new Date(0), to: new Date(1000) });
+      expect(empty.questions).toBe(0);
+      expect(empty.latencyMs.p50).toBeNull();
+    } finally {
+      await t.dispose();
+    }
   });
 });

@@ -21,12 +21,27 @@ export {
 } from './ask.ts';
 export { BUILTIN_ANSWERER, composeBuiltinAnswer, createBuiltinAnswerer } from './builtin-answerer.ts';
 export {
+  CHAT_WIRE_EVENTS,
+  type ChatPublisher,
+  type ChatSubscription,
+  type ChatWireEvent,
+  type ChatWireEventType,
+  chatChannel,
+  createChatPublisher,
+  type FollowOptions,
+  followAnswer,
+  subscribeChatEvents,
+} from './chat-events.ts';
+export { chatAnswerHandler, chatAnswerJob, chatAnswerKey, chatAnswerMessage } from './chat-job.ts';
+export {
+  type AnswerOptions,
   type AskResult,
   type ChatService,
   type ChatServiceOptions,
   createChatService,
   type FeedbackInput,
   MAX_QUESTION_CHARS,
+  type Submitted,
 } from './chat-service.ts';
 export {
   CITATION_FAILURES,
@@ -91,6 +106,8 @@ export { type SelectAnswererOptions, selectAnswerer } from './select-answerer.ts
 export {
   type ChatMessageRecord,
   type ChatSession,
+  type ChatSummary,
+  chatSummary,
   type FeedbackRecord,
   MESSAGE_STATUSES,
   type MessageStatus,

@@ -183,13 +183,21 @@ export interface CompletedAnswer {
   readonly firstTokenMs: number | null;
 }
 
-export async function completeMessage(db: Db, id: string, a: CompletedAnswer): Promise<ChatMessageRecord> {
+/**
+ * Completes an answer that is still pending or streaming; null when it is already final (another
+ * worker finished it first), so a late or duplicate answer never overwrites one.
+ */
+export async function completeMessage(
+  db: Db,
+  id: string,
+  a: CompletedAnswer,
+): Promise<ChatMessageRecord | null> {
   const { rows } = await db.query<MessageRow>(
     `update chat_messages set status = 'complete', content = $2, response = $3::jsonb, citations = $4::jsonb,
             answerer = $5, served_model = $6, intended_model = $7, decision_id = $8, input_tokens = $9,
             output_tokens = $10, cost_usd = $11, evidence = $12::jsonb, rounds = $13, critics = $14::jsonb,
             latency_ms = $15, first_token_ms = $16, error_code = null, error_message = null, updated_at = now()
-      where id = $1 returning *`,
+      where id = $1 and status in ('pending', 'streaming') returning *`,
     [
       id,
       a.response.answer,
@@ -209,21 +217,43 @@ export async function completeMessage(db: Db, id: string, a: CompletedAnswer): P
       a.firstTokenMs,
     ],
   );
-  return toMessage(rows[0]!);
+  return rows[0] ? toMessage(rows[0]) : null;
 }
 
+/** Puts an answer that is not final back to pending, its text void (a retry will answer it). */
+export async function resetToPending(db: Db, id: string): Promise<void> {
+  await db.query(
+    `update chat_messages set status = 'pending', content = '', updated_at = now()
+      where id = $1 and status in ('pending', 'streaming')`,
+    [id],
+  );
+}
+
+/** Fails an answer that is not final yet; null when it already is. */
 export async function failMessage(
   db: Db,
   id: string,
   code: string,
   message: string,
-): Promise<ChatMessageRecord> {
+): Promise<ChatMessageRecord | null> {
   const { rows } = await db.query<MessageRow>(
     `update chat_messages set status = 'failed', error_code = $2, error_message = $3, updated_at = now()
-      where id = $1 returning *`,
+      where id = $1 and status in ('pending', 'streaming') returning *`,
     [id, code, message.slice(0, 2000)],
   );
-  return toMessage(rows[0]!);
+  return rows[0] ? toMessage(rows[0]) : null;
+}
+
+/** The comment and correction of the feedback that asked for this corrected answer. */
+export async function findCorrectionRequest(
+  db: Db,
+  correctedMessageId: string,
+): Promise<{ comment: string | null; correction: string | null } | null> {
+  const { rows } = await db.query<{ comment: string | null; correction: string | null }>(
+    'select comment, correction from chat_feedback where corrected_message_id = $1 order by created_at limit 1',
+    [correctedMessageId],
+  );
+  return rows[0] ?? null;
 }
 
 export async function findMessage(db: Db, id: string): Promise<ChatMessageRecord | null> {
@@ -281,4 +311,83 @@ export async function linkCorrection(db: Db, feedbackId: string, correctedMessag
     feedbackId,
     correctedMessageId,
   ]);
+}
+
+/** What chat did in a time window, from the tables (every process's answers alike). */
+export interface ChatSummary {
+  readonly questions: number;
+  readonly answers: Readonly<Record<MessageStatus, number>>;
+  readonly byAnswerer: Readonly<Record<string, number>>;
+  readonly latencyMs: { readonly p50: number | null; readonly p95: number | null };
+  readonly firstTokenMs: { readonly p50: number | null; readonly p95: number | null };
+  /** Answers that needed at least one revision, and the mean number of revisions. */
+  readonly revised: number;
+  readonly meanRounds: number | null;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly costUsd: number;
+  readonly feedback: { readonly up: number; readonly down: number; readonly corrections: number };
+}
+
+export async function chatSummary(db: Db, window: { from: Date; to: Date }): Promise<ChatSummary> {
+  const params = [window.from.toISOString(), window.to.toISOString()];
+  const [{ rows: m }, { rows: byStatus }, { rows: byAnswerer }, { rows: f }] = await Promise.all([
+    db.query<{
+      questions: number;
+      p50: number | null;
+      p95: number | null;
+      ft50: number | null;
+      ft95: number | null;
+      revised: number;
+      mean_rounds: number | null;
+      tin: string;
+      tout: string;
+      cost: number;
+    }>(
+      `select count(*) filter (where role = 'user')::int as questions,
+              percentile_cont(0.5) within group (order by latency_ms) filter (where role = 'assistant') as p50,
+              percentile_cont(0.95) within group (order by latency_ms) filter (where role = 'assistant') as p95,
+              percentile_cont(0.5) within group (order by first_token_ms) filter (where role = 'assistant') as ft50,
+              percentile_cont(0.95) within group (order by first_token_ms) filter (where role = 'assistant') as ft95,
+              count(*) filter (where role = 'assistant' and rounds > 0)::int as revised,
+              avg(rounds) filter (where role = 'assistant' and status = 'complete')::float8 as mean_rounds,
+              coalesce(sum(input_tokens), 0) as tin, coalesce(sum(output_tokens), 0) as tout,
+              coalesce(sum(cost_usd), 0)::float8 as cost
+         from chat_messages where created_at >= $1 and created_at < $2`,
+      params,
+    ),
+    db.query<{ status: MessageStatus; n: number }>(
+      `select status, count(*)::int as n from chat_messages
+        where role = 'assistant' and created_at >= $1 and created_at < $2 group by status`,
+      params,
+    ),
+    db.query<{ answerer: string; n: number }>(
+      `select answerer, count(*)::int as n from chat_messages
+        where role = 'assistant' and answerer is not null and created_at >= $1 and created_at < $2 group by answerer`,
+      params,
+    ),
+    db.query<{ up: number; down: number; corrections: number }>(
+      `select count(*) filter (where rating = 1)::int as up, count(*) filter (where rating = -1)::int as down,
+              count(corrected_message_id)::int as corrections
+         from chat_feedback where created_at >= $1 and created_at < $2`,
+      params,
+    ),
+  ]);
+  const r = m[0]!;
+  const num = (v: number | null) => (v === null ? null : Math.round(Number(v) * 10) / 10);
+  return {
+    questions: r.questions,
+    answers: Object.fromEntries(
+      MESSAGE_STATUSES.map((s) => [s, byStatus.find((b) => b.status === s)?.n ?? 0]),
+    ) as Record<MessageStatus, number>,
+    byAnswerer: Object.fromEntries(byAnswerer.map((b) => [b.answerer, b.n])),
+    latencyMs: { p50: num(r.p50), p95: num(r.p95) },
+    firstTokenMs: { p50: num(r.ft50), p95: num(r.ft95) },
+    revised: r.revised,
+    meanRounds: r.mean_rounds === null ? null : Math.round(Number(r.mean_rounds) * 100) / 100,
+    inputTokens: Number(r.tin),
+    outputTokens: Number(r.tout),
+    costUsd: Number(r.cost),
+    feedback: f[0]!,
+  };
 }

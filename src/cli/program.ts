@@ -39,6 +39,7 @@ import { addChatCommands, chatServiceFor } from './chat-commands.ts';
 import { type CliContext, openMigratedDb, withDb } from './context.ts';
 import { addJobsCommands } from './jobs-commands.ts';
 import { addLlmCommands } from './llm-commands.ts';
+import { addRoleCommands, chatJobsFor, queueDispatcher } from './role-commands.ts';
 
 function int(value: string): number {
   const n = Number(value);
@@ -254,6 +255,8 @@ export function createProgram(ctx: CliContext): Command {
           'router-select and key-vault are off: set SUPABASE_JWT_SECRET (or VERIFY_JWT=false in development)',
         );
       const masterKey = ctx.config.llm.vaultMasterKey;
+      // CHAT_EXECUTION=queue: answers are chat.answer jobs for `cogo worker chat`, streamed back over NOTIFY.
+      const chatJobs = ctx.config.chat.execution === 'queue' ? await chatJobsFor(ctx, d) : undefined;
       const app = createGatewayApp({
         db: d,
         embedder: createEmbedder(ctx.config.embedding),
@@ -262,6 +265,7 @@ export function createProgram(ctx: CliContext): Command {
         ...(masterKey ? { vault: createKeyVault(d, { masterKey: parseMasterKey(masterKey) }) } : {}),
         ...(auth ? { auth } : {}),
         chat: await chatServiceFor(ctx, d, repo(), 'gateway'),
+        ...(chatJobs ? { dispatchChat: queueDispatcher(chatJobs) } : {}),
       });
       const gateway = await startGateway({ app, port: opts.port ?? ctx.config.gatewayPort, host: opts.host });
       write(ctx.stdout, `cogo gateway listening on http://${gateway.host}:${gateway.port}`);
@@ -269,6 +273,7 @@ export function createProgram(ctx: CliContext): Command {
         const stop = () => {
           void gateway
             .close()
+            .then(() => chatJobs?.jobs.stop())
             .then(() => d.close())
             .then(done);
         };
@@ -279,6 +284,7 @@ export function createProgram(ctx: CliContext): Command {
 
   addLlmCommands(program, ctx, repo);
   addChatCommands(program, ctx, repo);
+  addRoleCommands(program, ctx, repo);
   addJobsCommands(program, ctx, repo);
 
   program

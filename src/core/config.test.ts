@@ -20,7 +20,15 @@ describe('loadConfig', () => {
         firstTokenTimeoutMs: 20_000,
         vaultMasterKey: undefined,
       },
-      chat: { answerer: 'auto', maxRounds: 2, evidenceTokens: 6000, intendedModel: undefined },
+      chat: {
+        answerer: 'auto',
+        maxRounds: 2,
+        evidenceTokens: 6000,
+        intendedModel: undefined,
+        execution: 'inline',
+        leaseSeconds: 300,
+      },
+      jobs: { leaseCheckSeconds: 30 },
       auth: { verifyJwt: true, jwtSecret: undefined },
     });
   });

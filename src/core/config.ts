@@ -19,7 +19,13 @@ export const CONFIG_DEFAULTS = {
   CHAT_ANSWERER: 'auto',
   CHAT_MAX_ROUNDS: 2,
   CHAT_EVIDENCE_TOKENS: 6000,
+  CHAT_EXECUTION: 'inline',
+  CHAT_LEASE_SECONDS: 300,
+  JOBS_LEASE_CHECK_SECONDS: 30,
 } as const;
+
+/** `inline`: the gateway answers in its own process; `queue`: it enqueues a job for `cogo worker chat`. */
+export const CHAT_EXECUTIONS = ['inline', 'queue'] as const;
 
 /** `auto`: the LLM when the router has a deployment for service `chat`, else the built-in answerer. */
 export const CHAT_ANSWERERS = ['auto', 'builtin', 'llm'] as const;
@@ -91,6 +97,14 @@ const envSchema = z.object({
     .max(200_000)
     .default(CONFIG_DEFAULTS.CHAT_EVIDENCE_TOKENS),
   CHAT_INTENDED_MODEL: z.string().trim().min(1).max(200).optional(),
+  CHAT_EXECUTION: z.enum(CHAT_EXECUTIONS).default(CONFIG_DEFAULTS.CHAT_EXECUTION),
+  CHAT_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(CONFIG_DEFAULTS.CHAT_LEASE_SECONDS),
+  JOBS_LEASE_CHECK_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(CONFIG_DEFAULTS.JOBS_LEASE_CHECK_SECONDS),
   VERIFY_JWT: flag.optional(),
   SUPABASE_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
 });
@@ -137,6 +151,14 @@ export interface CogoConfig {
     readonly evidenceTokens: number;
     /** `provider/model` the router tries first for chat. */
     readonly intendedModel: string | undefined;
+    /** Where the gateway's answers are given (`CHAT_EXECUTION`). */
+    readonly execution: (typeof CHAT_EXECUTIONS)[number];
+    /** How long a chat worker holds an answer job before another may take it over. */
+    readonly leaseSeconds: number;
+  };
+  readonly jobs: {
+    /** How often the queue engine takes back jobs whose lease ran out. */
+    readonly leaseCheckSeconds: number;
   };
   /** JWT verification for router-select and key-vault: on unless VERIFY_JWT=false. */
   readonly auth: { readonly verifyJwt: boolean; readonly jwtSecret: string | undefined };
@@ -209,7 +231,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       maxRounds: e.CHAT_MAX_ROUNDS,
       evidenceTokens: e.CHAT_EVIDENCE_TOKENS,
       intendedModel: e.CHAT_INTENDED_MODEL,
+      execution: e.CHAT_EXECUTION,
+      leaseSeconds: e.CHAT_LEASE_SECONDS,
     },
+    jobs: { leaseCheckSeconds: e.JOBS_LEASE_CHECK_SECONDS },
     auth: { verifyJwt: e.VERIFY_JWT ?? true, jwtSecret: e.SUPABASE_JWT_SECRET },
   };
 }

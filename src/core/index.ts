@@ -1,6 +1,7 @@
 /** core: configuration, errors, logging, ids and the message envelope shared by every subsystem. Depends on nothing of ours. */
 export {
   CHAT_ANSWERERS,
+  CHAT_EXECUTIONS,
   CONFIG_DEFAULTS,
   type CogoConfig,
   EMBEDDING_PROVIDERS,

@@ -8,6 +8,7 @@ import type { Db } from '../../db/index.ts';
 import type { KeyVault, Router } from '../../llm/index.ts';
 import { registry } from '../../metrics/index.ts';
 import { type Embedder, FUSION_MODES, searchCode } from '../../search/index.ts';
+import { createMetricsRoutes } from '../metrics/routes.ts';
 import type { JwtAuthOptions } from './auth.ts';
 import { describeIssues, errorHandler, fail, SAFE_MESSAGES } from './respond.ts';
 import { createChatRoutes } from './routes/chat.ts';
@@ -32,6 +33,8 @@ export interface GatewayAppOptions {
   readonly auth?: JwtAuthOptions;
   /** Serves `/api/chat/...` (sessions, SSE answers, history, feedback). */
   readonly chat?: ChatService;
+  /** Distributed mode: answers go to chat workers through this (their job queue) and are followed over NOTIFY. */
+  readonly dispatchChat?: (messageId: string) => Promise<void>;
 }
 
 /** The error codes the gateway itself produces; others come from the errors it catches (`DB_QUERY_FAILED`, ...). */
@@ -50,13 +53,6 @@ const commaList = (name: string) =>
         .filter((v) => v.length > 0),
     )
     .pipe(z.array(z.string().max(50)).min(1, `${name} needs at least one value`).max(MAX_LIST_ITEMS));
-
-/** `GET /api/metrics/routing` query parameters. */
-export const RoutingQuerySchema = z.strictObject({
-  service: z.string().min(1).max(100),
-  inputTokens: z.coerce.number().int().nonnegative().max(10_000_000).default(1000),
-  maxOutputTokens: z.coerce.number().int().positive().max(1_000_000).default(1024),
-});
 
 /** `GET /api/search/code` query parameters. `tag` may repeat; every tag must be present on a hit. */
 export const SearchCodeQuerySchema = z.strictObject({
@@ -167,23 +163,22 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     return c.json({ ok: true, result });
   });
 
-  const router = options.router;
-  if (router)
-    // The router's current ranking for a service (the seed's /api/metrics/routing?service=chat): how
-    // `npm run llm:health` moved the candidates shows here. No call is made.
-    app.get('/api/metrics/routing', async (c) => {
-      const parsed = RoutingQuerySchema.safeParse(c.req.query());
-      if (!parsed.success) return c.json(fail('INVALID_REQUEST', describeIssues(parsed.error)), 400);
-      const q = parsed.data;
-      const result = await router.select(q.service, {
-        inputTokens: q.inputTokens,
-        maxOutputTokens: q.maxOutputTokens,
-      });
-      return c.json({ ok: true, result });
-    });
+  app.route(
+    '/api/metrics',
+    createMetricsRoutes({ db, ...(options.router ? { router: options.router } : {}) }),
+  );
 
   const withLogger = logger ? { logger } : {};
-  if (options.chat) app.route('/api/chat', createChatRoutes({ chat: options.chat, ...withLogger }));
+  if (options.chat)
+    app.route(
+      '/api/chat',
+      createChatRoutes({
+        chat: options.chat,
+        db,
+        ...(options.dispatchChat ? { dispatch: options.dispatchChat } : {}),
+        ...withLogger,
+      }),
+    );
   if (options.router && options.auth)
     app.route(
       '/api/router-select',

@@ -1,4 +1,6 @@
 /** gateway: the HTTP API role (`cogo gateway`). Wiring only: routes call the subsystems' faces. */
+
+export { type RunningGateway, type StartGatewayOptions, startGateway } from '../http/index.ts';
 export {
   type ApiResponse,
   createGatewayApp,
@@ -8,4 +10,3 @@ export {
   SearchCodeQuerySchema,
 } from './app.ts';
 export { CreateSessionSchema, FeedbackSchema, PostMessageSchema } from './routes/chat.ts';
-export { type RunningGateway, type StartGatewayOptions, startGateway } from './server.ts';

@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChatMessageRecord, LlmResponse } from '../src/chat/index.ts';
+import { indexRepository } from '../src/kg/index.ts';
+import { createLocalEmbedder, indexSearch } from '../src/search/index.ts';
+import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
+import { type RoleProcess, readSse, startRole } from './helpers/processes.ts';
+import { copyFixture } from './helpers/repos.ts';
+
+// The gateway and a chat worker as separate processes on one server database: the gateway stores
+// the question and enqueues a chat.answer job; the worker claims it, answers, and its events reach
+// the gateway's SSE stream over LISTEN/NOTIFY.
+describe('chat through a gateway process and a chat worker process', () => {
+  let t: TestDatabase;
+  let root: string;
+  const running: RoleProcess[] = [];
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    t = await createMigratedDatabase('postgres', 'roles_chat');
+    root = copyFixture('ts-basic');
+    await indexRepository(t.db, { root, maxFileBytes: 1_000_000, full: true });
+    await indexSearch(t.db, { root, embedder: createLocalEmbedder(), maxFileBytes: 1_000_000 });
+    env = {
+      DATABASE_URL: t.url!,
+      CHAT_ANSWERER: 'builtin',
+      CHAT_EXECUTION: 'queue',
+      JOBS_LEASE_CHECK_SECONDS: '1',
+    };
+  });
+  afterAll(async () => {
+    for (const p of running) p.child.kill('SIGKILL');
+    await t?.dispose();
+  });
+
+  it('answers over SSE with the worker’s streamed deltas, records the job, and both drain on SIGTERM', async () => {
+    const worker = await startRole(['--repo', root, 'worker', 'chat', '--port', '0'], env);
+    const gateway = await startRole(['--repo', root, 'gateway', '--port', '0'], env);
+    running.push(worker, gateway);
+    const health = (await (await fetch(`${worker.url}/healthz`)).json()) as { result: { role: string } };
+    expect(health.result.role).toBe('worker-chat');
+
+    const session = (
+      (await (await fetch(`${gateway.url}/api/chat/sessions`, { method: 'POST' })).json()) as {
+        result: { id: string };
+      }
+    ).result;
+    const res = await fetch(`${gateway.url}/api/chat/sessions/${session.id}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ content: 'Who calls sumAreas?' }),
+    });
+    const events = await readSse(res);
+    const final = events.at(-1)!;
+    expect(final.event).toBe('final');
+    const { message, response } = final.data as { message: ChatMessageRecord; response: LlmResponse };
+    expect(message.status).toBe('complete');
+    expect(response.citations.map((c) => c.path)).toContain('src/main.ts');
+    const streamed = events
+      .filter((e) => e.event === 'delta')
+      .map((e) => (e.data as { text: string }).text)
+      .join('');
+    expect(streamed).toBe(response.answer);
+
+    // The job settles just after the final event is published.
+    const job = async () =>
+      (
+        await t.db.query<{ state: string; attempt: number }>(
+          `select state, attempt from cogo_jobs where queue = 'chat.answer' and envelope->'payload'->>'messageId' = $1`,
+          [message.id],
+        )
+      ).rows;
+    const t0 = Date.now();
+    while ((await job())[0]?.state !== 'succeeded' && Date.now() - t0 < 10_000)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await job()).toEqual([{ state: 'succeeded', attempt: 1 }]);
+
+    worker.child.kill('SIGTERM');
+    gateway.child.kill('SIGTERM');
+    expect(await worker.exited).toBe(0);
+    expect(await gateway.exited).toBe(0);
+  });
+});
