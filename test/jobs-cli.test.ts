@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { defineMessageType } from '../src/core/index.ts';
 import { createPgliteDb, DEFAULT_MIGRATIONS_DIR, loadMigrations, migrate } from '../src/db/index.ts';
 import { createJobs, defineJob, JobFailure, type Jobs } from '../src/jobs/index.ts';
+import { createMetricsApp } from '../src/services/metrics/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 
 const run = promisify(execFile);
@@ -99,6 +100,20 @@ describe('cogo jobs on a server database', () => {
     const result = await cogo(['jobs', 'counts', '--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ claims: 4, conflicts: 0, retries: 0, dlq: 3 });
+  });
+
+  it('reports the same counters in /api/metrics/summary, for the window asked', async () => {
+    const app = createMetricsApp({ db: t.db });
+    const summary = async (query: string) =>
+      ((await (await app.request(`/api/metrics/summary${query}`)).json()) as { result: { jobs: unknown } })
+        .result.jobs;
+    expect(await summary('')).toEqual({ claims: 4, conflicts: 0, retries: 0, dlq: 3 });
+    expect(await summary('?from=2020-01-01&to=2020-01-02')).toEqual({
+      claims: 0,
+      conflicts: 0,
+      retries: 0,
+      dlq: 0,
+    });
   });
 });
 
