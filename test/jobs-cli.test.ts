@@ -1,11 +1,16 @@
 // `cogo jobs redrive --reason X` and `cogo jobs counts` as a user runs them: a separate process on
 // the server database that worker processes share.
 import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineMessageType } from '../src/core/index.ts';
+import { createPgliteDb, DEFAULT_MIGRATIONS_DIR, loadMigrations, migrate } from '../src/db/index.ts';
 import { createJobs, defineJob, JobFailure, type Jobs } from '../src/jobs/index.ts';
+import { createMetricsApp } from '../src/services/metrics/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 
 const run = promisify(execFile);
@@ -73,6 +78,18 @@ describe('cogo jobs on a server database', () => {
     expect(await jobs.runOne(job, async () => undefined, 'w')).toBe(true);
   });
 
+  it('lists the dead-letter queue, filtered by reason', async () => {
+    const result = await cogo(['jobs', 'dead', '--reason', 'INVALID_INPUT', '--json']);
+    expect(result.code).toBe(0);
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      expect.objectContaining({ id: ids[3], queue: 'test.cli', reason: 'INVALID_INPUT', attempt: 1 }),
+    ]);
+  });
+
   it('refuses a reason that is not a DLQ reason code', async () => {
     const result = await cogo(['jobs', 'redrive', '--reason', 'OOPS']);
     expect(result.code).not.toBe(0);
@@ -83,5 +100,65 @@ describe('cogo jobs on a server database', () => {
     const result = await cogo(['jobs', 'counts', '--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ claims: 4, conflicts: 0, retries: 0, dlq: 3 });
+  });
+
+  it('reports the same counters in /api/metrics/summary, for the window asked', async () => {
+    const app = createMetricsApp({ db: t.db });
+    const summary = async (query: string) =>
+      ((await (await app.request(`/api/metrics/summary${query}`)).json()) as { result: { jobs: unknown } })
+        .result.jobs;
+    expect(await summary('')).toEqual({ claims: 4, conflicts: 0, retries: 0, dlq: 3 });
+    expect(await summary('?from=2020-01-01&to=2020-01-02')).toEqual({
+      claims: 0,
+      conflicts: 0,
+      retries: 0,
+      dlq: 0,
+    });
+  });
+});
+
+describe('cogo jobs redrive on the embedded database', () => {
+  it('redrives from a fresh process that shares nothing with the one that dead-lettered the job', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'cogo-jobs-cli-')), 'db');
+    let db = await createPgliteDb({ dataDir });
+    expect((await migrate(db, loadMigrations(DEFAULT_MIGRATIONS_DIR))).ok).toBe(true);
+    let jobs = await createJobs({ db });
+    await jobs.register(job);
+    const { jobId } = await jobs.enqueue(job, {
+      source: 'test',
+      target: 'worker.test',
+      payload: { n: 1 },
+      idempotencyKey: 'e1',
+    });
+    await jobs.runOne(
+      job,
+      async () => {
+        throw new JobFailure('TIMEOUT', 'too slow');
+      },
+      'w',
+    );
+    await jobs.stop();
+    await db.close();
+
+    const { stdout } = await run(
+      process.execPath,
+      [MAIN, 'jobs', 'redrive', '--reason', 'TIMEOUT', '--json'],
+      {
+        env: { ...process.env, LOG_LEVEL: 'silent', DATABASE_URL: '', COGO_DATA_DIR: dataDir },
+      },
+    );
+    expect(JSON.parse(stdout)).toEqual({ redriven: [jobId] });
+
+    db = await createPgliteDb({ dataDir });
+    jobs = await createJobs({ db });
+    try {
+      await jobs.register(job);
+      expect((await jobs.get(jobId))?.state).toBe('queued');
+      expect(await jobs.runOne(job, async () => undefined, 'w')).toBe(true);
+      expect((await jobs.get(jobId))?.state).toBe('succeeded');
+    } finally {
+      await jobs.stop();
+      await db.close();
+    }
   });
 });

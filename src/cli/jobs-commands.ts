@@ -1,5 +1,12 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { countJobEvents, createJobs, DLQ_REASONS, type DlqReason, isDlqReason } from '../jobs/index.ts';
+import {
+  countJobEvents,
+  createJobs,
+  DLQ_REASONS,
+  type DlqReason,
+  isDlqReason,
+  selectDeadJobs,
+} from '../jobs/index.ts';
 import { type CliContext, withDb } from './context.ts';
 import { parseDuration } from './llm-commands.ts';
 
@@ -18,7 +25,7 @@ function positive(value: string): number {
   return n;
 }
 
-/** `cogo jobs redrive` and `cogo jobs counts`: the DLQ and the durable job counters. */
+/** `cogo jobs dead`, `cogo jobs redrive` and `cogo jobs counts`: the DLQ and the durable job counters. */
 export function addJobsCommands(program: Command, ctx: CliContext, repo: () => string): void {
   const jobs = program.command('jobs').description('the job queue: dead-letter redrive and counters');
 
@@ -51,6 +58,29 @@ export function addJobsCommands(program: Command, ctx: CliContext, repo: () => s
         } finally {
           await system.stop();
         }
+      });
+    });
+
+  jobs
+    .command('dead')
+    .description('list the dead-letter queue, oldest first')
+    .addOption(new Option('--reason <code>', 'only jobs dead for this reason').argParser(reason))
+    .option('--queue <type>', 'only jobs of this type (queue)')
+    .option('--limit <n>', 'at most this many', positive, 100)
+    .option('--json', 'print JSON lines, one job per line')
+    .action(async (opts: { reason?: DlqReason; queue?: string; limit: number; json?: boolean }) => {
+      await withDb(ctx, repo(), async (db) => {
+        const dead = await selectDeadJobs(db, opts);
+        if (opts.json) {
+          for (const d of dead) write(ctx.stdout, JSON.stringify(d));
+          return;
+        }
+        if (dead.length === 0) write(ctx.stdout, 'no dead jobs');
+        for (const d of dead)
+          write(
+            ctx.stdout,
+            `${d.id}  ${d.queue}  ${d.reason}  attempt ${d.attempt}  since ${d.deadSince.toISOString()}  ${d.lastError ?? ''}`,
+          );
       });
     });
 

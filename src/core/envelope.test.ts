@@ -80,6 +80,17 @@ describe('message envelope v1', () => {
     expect(rejection(() => registry.parse({ ...e, extra: 1 })).issues[0]).toMatch(/extra/);
   });
 
+  it('decodes a message sent as text, and rejects text that is not JSON', () => {
+    const e = createEnvelope(indexProject, {
+      source: 'worker.index',
+      target: 'gateway',
+      payload: { root: '/r', project: 'p' },
+      idempotencyKey: 'k',
+    });
+    expect(registry.decode(JSON.stringify(e))).toEqual(e);
+    expect(rejection(() => registry.decode('{not json')).issues[0]).toMatch(/not JSON/);
+  });
+
   it('refuses to build an envelope without an idempotency key', () => {
     expect(
       rejection(() =>

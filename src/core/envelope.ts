@@ -140,6 +140,20 @@ export class EnvelopeRegistry {
     return this.#types.get(`${type}@${version}`);
   }
 
+  /**
+   * Parses a message received as text (a NOTIFY payload, a line on a socket) and validates it like
+   * `parse`; text that is not JSON is an `EnvelopeError` too.
+   */
+  decode(text: string): Envelope<unknown> {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (cause) {
+      throw new EnvelopeError([`(root): not JSON: ${(cause as Error).message}`], { cause });
+    }
+    return this.parse(raw);
+  }
+
   /** Validates `raw` as an envelope of a registered type; throws `EnvelopeError` listing every problem. */
   parse(raw: unknown): Envelope<unknown> {
     const base = envelopeSchema.safeParse(raw);

@@ -1,5 +1,5 @@
 import { CogoError, EnvelopeError } from '../core/index.ts';
-import { type DlqReason, isDlqReason, type JobState } from './states.ts';
+import type { DlqReason, JobState } from './states.ts';
 
 /** The codes of `JobError`. */
 export const JOB_ERROR_CODES = [
@@ -51,11 +51,13 @@ export interface FailureClass {
 }
 
 /**
- * Classifies what a handler threw. A `JobFailure` says for itself; an invalid envelope or payload
- * (`EnvelopeError`, a zod error) is `INVALID_INPUT` and not retried; a `TimeoutError` (the lease
- * signal's reason) is `TIMEOUT` and retried; any other error that declares
- * `isRetryable: false` would fail the same way again, so it is `INVALID_INPUT` too; everything else
- * (plain errors, retryable errors) is retried.
+ * Classifies what a handler threw. Only a failure that says why goes to the DLQ at once: a
+ * `JobFailure` says for itself, and an invalid envelope or payload (`EnvelopeError`, a zod error) is
+ * `INVALID_INPUT`. A `TimeoutError` (the lease signal's reason) is `TIMEOUT`, retried. Everything
+ * else is retried until the attempts run out (then `MAX_ATTEMPTS`), including a `CogoError` with
+ * `isRetryable: false`: that is every CogoError's default, and most were classified for their caller
+ * (a dropped database connection shows as non-retryable `DB_QUERY_FAILED`), not for a job, so
+ * `maxAttempts` bounds the cost instead. A handler that knows better throws a `JobFailure`.
  */
 export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof JobFailure) return { retryable: error.isRetryable, reason: error.reason };
@@ -64,8 +66,5 @@ export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof Error && error.name === 'TimeoutError') return { retryable: true, reason: 'TIMEOUT' };
   if (error instanceof Error && error.name === 'ZodError')
     return { retryable: false, reason: 'INVALID_INPUT' };
-  const reason = (error as { reason?: unknown } | null)?.reason;
-  if (error instanceof CogoError && !error.isRetryable)
-    return { retryable: false, reason: isDlqReason(reason) ? reason : 'INVALID_INPUT' };
   return { retryable: true, reason: 'MAX_ATTEMPTS' };
 }

@@ -32,5 +32,12 @@ export {
   TERMINAL_STATES,
   TRANSITIONS,
 } from './states.ts';
-export { countJobEvents, type JobCounts, type JobEvent, type JobRecord } from './store.ts';
+export {
+  countJobEvents,
+  type DeadJob,
+  type JobCounts,
+  type JobEvent,
+  type JobRecord,
+  selectDeadJobs,
+} from './store.ts';
 export type { JobContext, JobHandler, Worker, WorkerOptions } from './worker.ts';

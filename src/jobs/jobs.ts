@@ -18,7 +18,7 @@ import {
   type JobCounts,
   type JobEvent,
   type JobRecord,
-  selectDeadJobIds,
+  selectDeadJobs,
   selectJob,
   selectJobByKey,
   selectJobByQueueJobId,
@@ -327,7 +327,8 @@ export class Jobs {
   async redrive(options: RedriveOptions = {}): Promise<string[]> {
     if (options.reason !== undefined && !DLQ_REASONS.includes(options.reason))
       throw new JobError('JOB_TYPE_UNKNOWN', `unknown DLQ reason ${options.reason}`);
-    const ids = await selectDeadJobIds(this.#db, { ...options, limit: options.limit ?? 1000 });
+    const dead = await selectDeadJobs(this.#db, { ...options, limit: options.limit ?? 1000 });
+    const ids = dead.map((d) => d.id);
     const redriven: string[] = [];
     for (const id of ids) {
       const done = await inTransaction(this.#db, this.#logger, async (tx, events) => {

@@ -60,9 +60,12 @@ describe('classifyFailure', () => {
       retryable: false,
       reason: 'INVALID_INPUT',
     });
-    expect(classifyFailure(new CogoError('KG_SCOPE_CONFIG_INVALID', 'bad scope'))).toEqual({
-      retryable: false,
-      reason: 'INVALID_INPUT',
+  });
+
+  it('retries a CogoError that calls itself not retryable, since that is only its default', () => {
+    expect(classifyFailure(new CogoError('DB_QUERY_FAILED', 'connection refused'))).toEqual({
+      retryable: true,
+      reason: 'MAX_ATTEMPTS',
     });
   });
 });

@@ -183,18 +183,31 @@ export async function selectLapsedJobs(db: Db, queue: string, limit: number): Pr
   return rows;
 }
 
-/** Ids of dead jobs, oldest first, filtered by reason and queue when given. */
-export async function selectDeadJobIds(
+/** One entry of the DLQ, for listing before a redrive. */
+export interface DeadJob {
+  readonly id: string;
+  readonly queue: string;
+  readonly reason: DlqReason;
+  readonly attempt: number;
+  readonly lastError: string | null;
+  readonly correlationId: string;
+  readonly deadSince: Date;
+}
+
+/** Dead jobs, oldest first, filtered by reason and queue when given. */
+export async function selectDeadJobs(
   db: Db,
   filter: { reason?: DlqReason | undefined; queue?: string | undefined; limit: number },
-): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `select id from cogo_jobs
+): Promise<DeadJob[]> {
+  const { rows } = await db.query<DeadJob>(
+    `select id, queue, reason, attempt, last_error as "lastError", correlation_id as "correlationId",
+            updated_at as "deadSince"
+       from cogo_jobs
       where state = 'dead' and ($1::text is null or reason = $1) and ($2::text is null or queue = $2)
       order by updated_at, id limit $3`,
     [filter.reason ?? null, filter.queue ?? null, filter.limit],
   );
-  return rows.map((r) => r.id);
+  return rows;
 }
 
 /** The durable counters: claims, conflicts, retries and DLQ entries recorded in `[from, to)`. */

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { chatSummary } from '../../chat/index.ts';
 import type { Db } from '../../db/index.ts';
+import { countJobEvents } from '../../jobs/index.ts';
 import { type Router, spendReport } from '../../llm/index.ts';
 import { describeIssues, fail } from '../gateway/respond.ts';
 
@@ -47,7 +48,7 @@ export interface MetricsRoutesOptions {
 
 /**
  * `/api/metrics/summary?from&to`: what every process did in a window, read from the durable tables
- * (LLM calls and spend, chat answers and feedback, and the parts given); `/api/metrics/routing?service=`:
+ * (LLM calls and spend, chat answers and feedback, job counters, and the parts given); `/api/metrics/routing?service=`:
  * the router's current ranking (no call is made).
  */
 export function createMetricsRoutes(options: MetricsRoutesOptions): Hono {
@@ -74,6 +75,8 @@ export function createMetricsRoutes(options: MetricsRoutesOptions): Hono {
           byModel: spend,
         },
         chat: await chatSummary(db, window),
+        // claims, conflicts, retries and dlq recorded by every process in the window (job_events).
+        jobs: await countJobEvents(db, window),
         ...Object.fromEntries(parts.map(([name], i) => [name, extra[i]])),
       },
     });
