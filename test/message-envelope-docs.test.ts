@@ -3,6 +3,7 @@
 // envelope's fields.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { chatAnswerMessage } from '../src/chat/index.ts';
 import { envelopeSchema } from '../src/core/index.ts';
 
 const SPEC = readFileSync(new URL('../docs/specs/MESSAGE_SCHEMA_V1.md', import.meta.url), 'utf8');
@@ -61,5 +62,14 @@ describe('docs/specs/MESSAGE_SCHEMA_V1.md', () => {
     const section = SPEC.slice(SPEC.indexOf('## Fields'), SPEC.indexOf('## Rules'));
     const documented = [...section.matchAll(/^\| `([a-z_]+)` \|/gm)].map((m) => m[1]).sort();
     expect(documented).toEqual(Object.keys(envelopeSchema.shape).sort());
+  });
+
+  it('shows the chat.answer job exactly as the chat worker reads it', () => {
+    const chat = marked('example').filter((e) => (e.value as { type?: string }).type === 'chat.answer');
+    expect(chat.length).toBeGreaterThan(0);
+    for (const e of chat) {
+      const payload = (e.value as { payload: unknown }).payload;
+      expect(chatAnswerMessage.payload.safeParse(payload).success, `example at line ${e.line}`).toBe(true);
+    }
   });
 });
