@@ -19,6 +19,7 @@ export {
   type JobDefinition,
   Jobs,
   type RedriveOptions,
+  wakeChannel,
 } from './jobs.ts';
 export { createPgBossQueue, type PgBossQueueOptions } from './pg-boss-queue.ts';
 export type { AttemptRef, ClaimedJob, EngineJob, Queue, QueuePolicy } from './queue.ts';

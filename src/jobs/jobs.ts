@@ -43,6 +43,11 @@ export interface JobDefinition<P> {
   readonly policy: QueuePolicy;
 }
 
+/** The NOTIFY channel that wakes a queue's workers: `cogo_jobs_` and the queue name in [a-z0-9_]. */
+export function wakeChannel(queue: string): string {
+  return `cogo_jobs_${queue.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`.slice(0, 63);
+}
+
 /** Declares a job type for a message type, with policy overrides. */
 export function defineJob<P>(
   messageType: MessageType<P>,
@@ -118,7 +123,7 @@ export class Jobs {
     const envelope = createEnvelope(definition.messageType, options) as Envelope<unknown>;
     const existing = await selectJobByKey(this.#db, name, envelope.idempotency_key);
     if (existing) return { jobId: existing.id, created: false };
-    return inTransaction(this.#db, this.#logger, async (tx, events) => {
+    const result = await inTransaction(this.#db, this.#logger, async (tx, events) => {
       const queueJobId = randomUUID();
       const job = {
         id: envelope.id,
@@ -140,6 +145,20 @@ export class Jobs {
       );
       return { jobId: envelope.id, created: true };
     });
+    // Wake idle workers of this queue now instead of at their next poll; best effort (they poll).
+    if (result.created)
+      await this.#db
+        .query('select pg_notify($1, $2)', [wakeChannel(name), result.jobId])
+        .catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Calls `onWake` when a job of the queue is enqueued by any process (NOTIFY on its wake channel);
+   * returns the unsubscribe. Workers use it to claim at once rather than at their next poll.
+   */
+  onWake(queue: string, onWake: () => void): Promise<() => Promise<void>> {
+    return this.#db.listen(wakeChannel(queue), onWake);
   }
 
   /**

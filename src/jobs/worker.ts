@@ -54,6 +54,9 @@ export class Worker<P> {
   readonly #logger: Logger | undefined;
   readonly #stop = new AbortController();
   #loops: Promise<void>[] = [];
+  // Idle claim loops waiting for their next poll; a wake-up (a job enqueued) ends the wait.
+  readonly #idle = new Set<() => void>();
+  #unlisten: Promise<(() => Promise<void>) | undefined> = Promise.resolve(undefined);
 
   constructor(
     jobs: Jobs,
@@ -75,6 +78,17 @@ export class Worker<P> {
     const concurrency = Math.max(1, this.#options.concurrency ?? 1);
     for (let i = 0; i < concurrency; i++) this.#loops.push(this.#claimLoop());
     this.#loops.push(this.#sweepLoop());
+    this.#unlisten = this.#jobs
+      .onWake(this.#definition.messageType.type, () => {
+        for (const wake of [...this.#idle]) wake();
+      })
+      .catch((error) => {
+        this.#logger?.warn(
+          { err: errorMessage(error), worker_id: this.id },
+          'job wake-ups unavailable; polling only',
+        );
+        return undefined;
+      });
   }
 
   /** Stops claiming; resolves when the handlers running now have finished and settled. */
@@ -82,6 +96,7 @@ export class Worker<P> {
     this.#stop.abort();
     await Promise.all(this.#loops);
     this.#loops = [];
+    await (await this.#unlisten)?.().catch(() => undefined);
   }
 
   async #claimLoop(): Promise<void> {
@@ -91,7 +106,7 @@ export class Worker<P> {
       try {
         const ran = await this.#jobs.runOne(this.#definition, this.#handler, this.id);
         backoff = ERROR_BACKOFF_MS;
-        if (!ran) await this.#sleep(poll);
+        if (!ran) await this.#sleep(poll, true);
       } catch (error) {
         this.#logger?.error(
           { err: errorMessage(error), queue: this.#definition.messageType.type, worker_id: this.id },
@@ -116,17 +131,20 @@ export class Worker<P> {
     }
   }
 
-  #sleep(ms: number): Promise<void> {
+  #sleep(ms: number, wakeable = false): Promise<void> {
     const signal = this.#stop.signal;
     if (signal.aborted) return Promise.resolve();
+    const idle = this.#idle;
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
         clearTimeout(timer);
         signal.removeEventListener('abort', done);
+        idle.delete(done);
         resolve();
       }
       signal.addEventListener('abort', done, { once: true });
+      if (wakeable) idle.add(done);
     });
   }
 }
