@@ -13,8 +13,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import pg from 'pg';
-import { RESPONSE_VERSION } from '../src/chat/index.ts';
 import { createPostgresDb } from '../src/db/index.ts';
 import {
   applyCatalog,
@@ -23,6 +21,8 @@ import {
   createKeyVault,
   parseMasterKey,
 } from '../src/llm/index.ts';
+import { adminQuery, TEST_SERVER_URL } from '../test/helpers/databases.ts';
+import { citationOfSymbol, contractReply } from '../test/helpers/llm-replies.ts';
 import { startLlmTestServer } from '../test/helpers/llm-server.ts';
 import { readSse } from '../test/helpers/processes.ts';
 
@@ -30,7 +30,6 @@ const run = promisify(execFile);
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const FIXTURE = new URL('../test/fixtures/ts-basic', import.meta.url).pathname;
 const OUTPUT = process.env.SMOKE_OUTPUT ?? 'smoke-output.json';
-const SERVER = process.env.COGO_TEST_SERVER_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 interface Check {
   readonly name: string;
@@ -53,16 +52,6 @@ async function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: SERVER });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
 }
 
 /** Waits until `cogo up` has printed a listening line for each of these roles. */
@@ -102,8 +91,8 @@ async function main(): Promise<number> {
   const dbName = `cogo_smoke_${randomBytes(4).toString('hex')}`;
   let databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) {
-    await admin(`create database ${dbName}`);
-    const u = new URL(SERVER);
+    await adminQuery(`create database ${dbName}`);
+    const u = new URL(TEST_SERVER_URL);
     u.pathname = `/${dbName}`;
     databaseUrl = u.toString();
   }
@@ -166,24 +155,11 @@ async function main(): Promise<number> {
         actor: 'smoke',
       },
     );
-    const { rows } = await db.query<{ id: string; start_line: number; end_line: number }>(
-      `select id, start_line, end_line from cbo_objects where qualified_name = 'sumAreas'`,
-    );
+    const citation = await citationOfSymbol(db, 'sumAreas');
     await db.close();
-    const def = rows[0]!;
     const reply = (model: string) => ({
       reply: '',
-      json: {
-        version: RESPONSE_VERSION,
-        status: 'answered',
-        answer: `\`sumAreas\` is defined in \`src/util.ts\` (answered by ${model}).`,
-        citations: [
-          { path: 'src/util.ts', start_line: def.start_line, end_line: def.end_line, object_id: def.id },
-        ],
-        confidence: 0.9,
-        evidence_used: ['E1'],
-        follow_ups: [],
-      },
+      json: contractReply(`\`sumAreas\` is defined in \`src/util.ts\` (answered by ${model}).`, [citation]),
     });
     llm.script('m-a', [{ status: 503, message: 'overloaded' }, reply('m-a')]);
     llm.script('m-b', [{ status: 429, message: 'slow down', retryAfter: '0' }, reply('m-b')]);
@@ -307,7 +283,7 @@ async function main(): Promise<number> {
   } finally {
     up?.kill('SIGKILL');
     await llm.close();
-    if (own) await admin(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
+    if (own) await adminQuery(`drop database if exists ${dbName} with (force)`).catch(() => undefined);
   }
   const ok = checks.every((c) => c.ok);
   writeFileSync(

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatMessageRecord, LlmResponse } from '../src/chat/index.ts';
-import { RESPONSE_VERSION } from '../src/chat/index.ts';
 import { indexRepository } from '../src/kg/index.ts';
-import { applyCatalog, catalogSchema } from '../src/llm/index.ts';
 import { createLocalEmbedder, indexSearch } from '../src/search/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
+import { applyLocalChatCatalog, citationOfSymbol, contractReply } from './helpers/llm-replies.ts';
 import { type LlmTestServer, startLlmTestServer } from './helpers/llm-server.ts';
 import { type RoleProcess, readSse, startRole } from './helpers/processes.ts';
 import { copyFixture } from './helpers/repos.ts';
@@ -86,18 +85,7 @@ describe('chat through a gateway process and a chat worker process', () => {
   it('finishes an answer whose worker was killed mid-stream: taken over after the lease, one message, complete', async () => {
     const server: LlmTestServer = await startLlmTestServer();
     try {
-      await applyCatalog(
-        t.db,
-        catalogSchema.parse({
-          providers: [{ id: 'local', kind: 'openai-compatible', baseUrl: `${server.url}/v1` }],
-          models: [{ provider: 'local', model: 'm1', capabilityClass: 'chat', contextWindow: 100_000 }],
-          policies: [{ service: 'chat', capabilityClass: 'chat' }],
-        }),
-      );
-      const { rows: defs } = await t.db.query<{ id: string; start_line: number; end_line: number }>(
-        `select id, start_line, end_line from cbo_objects where qualified_name = 'sumAreas'`,
-      );
-      const def = defs[0]!;
+      await applyLocalChatCatalog(t.db, server.url, ['m1']);
       const answer =
         'The function sumAreas adds up the area of every shape it is given, starting from start, and then adds the extra numbers.';
       // Streamed word by word, 120 ms apart: about 2.5 s, long enough to kill the worker in the middle
@@ -106,17 +94,7 @@ describe('chat through a gateway process and a chat worker process', () => {
         {
           reply: '',
           deltaDelayMs: 120,
-          json: {
-            version: RESPONSE_VERSION,
-            status: 'answered',
-            answer,
-            citations: [
-              { path: 'src/util.ts', start_line: def.start_line, end_line: def.end_line, object_id: def.id },
-            ],
-            confidence: 0.8,
-            evidence_used: ['E1'],
-            follow_ups: [],
-          },
+          json: contractReply(answer, [await citationOfSymbol(t.db, 'sumAreas')]),
         },
       ]);
       const llmEnv = { ...env, CHAT_ANSWERER: 'llm', CHAT_LEASE_SECONDS: '6' };

@@ -24,8 +24,9 @@ export interface TestDatabase {
 export const ADAPTERS = ['pglite', 'postgres'] as const;
 export type AdapterName = (typeof ADAPTERS)[number];
 
-async function adminQuery(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: TEST_SERVER_URL });
+/** Runs one statement on the server's maintenance database (create/drop database). */
+export async function adminQuery(sql: string, serverUrl = TEST_SERVER_URL): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
     await client.query(sql);
