@@ -478,28 +478,37 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
       rank: ids.indexOf(subject.id),
     };
   };
-  // One statement per relation spec and group (subjects, other entries), all at once.
+  // Two statements (relations in, relations out) for every entry and kind; each spec then takes its
+  // share per entry, in file and line order.
   const byId = new Map(locatedEntries.map((o) => [o.id, o]));
-  const groups = [true, false].map((isSubject) => ({
-    isSubject,
-    entries: locatedEntries.filter((o) => subjectIds.has(o.id) === isSubject),
-  }));
-  const tasks = groups.flatMap((g) =>
-    edgeSpecs(classified, g.isSubject).map((spec) => ({
-      spec,
-      ids: g.entries.filter((o) => spec.kinds[0] !== 'imports' || o.kind === 'module').map((o) => o.id),
-    })),
-  );
-  const found = await Promise.all(
-    tasks.map((task) =>
-      task.ids.length === 0
-        ? []
-        : relationsOf(db, task.ids, task.spec.kinds, task.spec.direction, task.spec.limit),
+  const specsOf = (o: CboObject) =>
+    edgeSpecs(classified, subjectIds.has(o.id)).filter(
+      (spec) => spec.kinds[0] !== 'imports' || o.kind === 'module',
+    );
+  const kindsFor = (direction: 'in' | 'out') => [
+    ...new Set(
+      locatedEntries.flatMap((o) =>
+        specsOf(o)
+          .filter((x) => x.direction === direction)
+          .flatMap((x) => x.kinds),
+      ),
     ),
+  ];
+  const [incoming, outgoing] = await Promise.all(
+    (['in', 'out'] as const).map((direction) => {
+      const kinds = kindsFor(direction);
+      return kinds.length === 0
+        ? []
+        : relationsOf(db, [...byId.keys()], kinds, direction, EDGES_FOR_THE_QUESTION);
+    }),
   );
-  tasks.forEach((task, i) => {
-    for (const hit of found[i]!) candidates.push(relationCandidate(hit, task.spec, byId.get(hit.startId)!));
-  });
+  for (const o of locatedEntries)
+    for (const spec of specsOf(o)) {
+      const hits = (spec.direction === 'in' ? incoming : outgoing)!.filter(
+        (h) => h.startId === o.id && spec.kinds.includes(h.kind),
+      );
+      for (const hit of hits.slice(0, spec.limit)) candidates.push(relationCandidate(hit, spec, o));
+    }
   // Structural questions the graph answers with a walk: implementations (transitive), impact.
   if (subjects.length > 0 && (classified.intent === 'implementations' || classified.intent === 'impact')) {
     const result = await queryGraph(db, classified.intent, subjects[0]!.qualified_name);

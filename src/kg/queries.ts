@@ -207,7 +207,7 @@ export interface RelationHit {
 
 /**
  * Relations of the given kinds into (`in`: the other end is the source) or out of the start
- * objects, one hop, at most `limitPerStart` per start object, in file and line order.
+ * objects, one hop, at most `limitPerStart` per start object and kind, in file and line order.
  */
 export async function relationsOf(
   db: Db,
@@ -224,7 +224,7 @@ export async function relationsOf(
     `select * from (
        select ${OBJECT_SELECT.replace(/(\w+)/g, 'o.$1')}, r.kind as rel_kind, r.${start} as start_id,
               r.evidence_file, r.evidence_line,
-              row_number() over (partition by r.${start} order by r.evidence_file, r.evidence_line, o.id) as n
+              row_number() over (partition by r.${start}, r.kind order by r.evidence_file, r.evidence_line, o.id) as n
          from cbo_relations r join cbo_objects o on o.id = r.${other}
         where r.${start} = any($1::text[]) and r.kind = any($2::text[])
      ) x where n <= $3
