@@ -128,7 +128,7 @@ describe.each(ADAPTERS)('search on %s', (adapter) => {
   it('finds code from a description and says which vector path ran', async () => {
     const result = await searchCode(t.db, 'distance between two points', { embedder });
     expect(top(result)).toContain('Geometry.distance');
-    expect(result.vectorPath).toBe(adapter === 'pglite' ? 'pgvector-hnsw' : 'exact-real[]');
+    expect(result.vectorPath).toBe(adapter === 'pglite' ? 'pgvector-hnsw' : 'exact-memory');
     const hit = result.hits.find((h) => h.symbol === 'Geometry.distance')!;
     expect(hit.scores.keyword?.rank).toBeGreaterThan(0);
     expect(hit.scores.vector?.rank).toBeGreaterThan(0);

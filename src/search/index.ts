@@ -29,6 +29,8 @@ export {
   type SearchResult,
   type SearchWeights,
   searchCode,
+  VECTOR_PATHS,
   type VectorPath,
 } from './retrieve.ts';
 export { codeTokens, splitIdentifier } from './tokens.ts';
+export { DEFAULT_VECTOR_MEMORY_BYTES, type VectorScanStatus, vectorScanStatus } from './vector-scan.ts';

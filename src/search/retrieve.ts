@@ -4,6 +4,7 @@ import type { Embedder } from './embedder.ts';
 import { recordSearch } from './metrics.ts';
 import { modelLiteral, vectorIndexName } from './store.ts';
 import { codeTokens } from './tokens.ts';
+import { DEFAULT_VECTOR_MEMORY_BYTES, scanVectors } from './vector-scan.ts';
 
 export const FUSION_MODES = ['rrf', 'weighted'] as const;
 export type FusionMode = (typeof FUSION_MODES)[number];
@@ -30,6 +31,11 @@ export interface SearchOptions {
   readonly weights?: Partial<SearchWeights>;
   /** The RRF constant: 1 / (k + rank). */
   readonly rrfK?: number;
+  /**
+   * Without pgvector: the most memory (bytes) the in-process vector scan may hold per database and
+   * model; past it, or at 0, vectors are scored in SQL. Default `DEFAULT_VECTOR_MEMORY_BYTES` (1 GiB).
+   */
+  readonly vectorMemoryBytes?: number;
 }
 
 export const DEFAULT_LANGUAGES = ['ts', 'py'] as const;
@@ -41,7 +47,15 @@ const CANDIDATES = 100;
 
 /** exact, prefix, fuzzy: a one-identifier query; mentioned: an identifier a sentence writes in code form. */
 export type NameMatch = 'exact' | 'prefix' | 'fuzzy' | 'mentioned';
-export type VectorPath = 'pgvector-hnsw' | 'pgvector-exact' | 'exact-real[]' | 'none';
+export const VECTOR_PATHS = [
+  'pgvector-hnsw',
+  'pgvector-exact',
+  'exact-memory',
+  'exact-real[]',
+  'none',
+] as const;
+/** How vector retrieval ran (SEARCH_V1.md). */
+export type VectorPath = (typeof VECTOR_PATHS)[number];
 
 /** Why a hit ranks where it does: each signal's rank and raw score, and the fused score. */
 export interface ScoreBreakdown {
@@ -72,7 +86,10 @@ export interface SearchHit {
 export interface SearchResult {
   readonly query: string;
   readonly hits: readonly SearchHit[];
-  /** Which vector retrieval ran: pgvector with its HNSW index (or without one), exact scoring over real[], or none. */
+  /**
+   * Which vector retrieval ran: pgvector with its HNSW index (or without one), exact scoring in this
+   * process (`exact-memory`) or in SQL over real[] (`exact-real[]`), or none.
+   */
   readonly vectorPath: VectorPath;
   readonly model: string | null;
   readonly fusion: FusionMode;
@@ -310,12 +327,39 @@ async function vectorCandidates(
       path: index.length > 0 ? 'pgvector-hnsw' : 'pgvector-exact',
     };
   }
-  // Without pgvector: exact cosine (vectors are unit length, so the dot product) over real[].
+  // Without pgvector: exact cosine (vectors are unit length, so the dot product), in this process
+  // while the model's vectors fit the memory budget, else in SQL over real[].
+  const memoryBytes = options.vectorMemoryBytes ?? DEFAULT_VECTOR_MEMORY_BYTES;
+  if (memoryBytes > 0) {
+    const hits = await scanVectors(db, {
+      model: embedder.model,
+      vector,
+      limit: CANDIDATES,
+      memoryBytes,
+      keep: async (ids) => {
+        const g = filterSql(options, 2);
+        const { rows } = await db.query<{ id: string }>(
+          `select c.id from search_chunks c where c.id = any($1::text[]) and ${g.sql}`,
+          [ids, ...g.params],
+        );
+        return new Set(rows.map((r) => r.id));
+      },
+      allowed: async () => {
+        const g = filterSql(options, 1);
+        const { rows } = await db.query<{ id: string }>(
+          `select c.id from search_chunks c where ${g.sql}`,
+          g.params,
+        );
+        return new Set(rows.map((r) => r.id));
+      },
+    });
+    if (hits) return { ranked: hits, path: 'exact-memory' };
+  }
   const { rows } = await db.query<Ranked>(
     `select c.id, (select sum(a * b) from unnest(e.embedding, $1::real[]) as t(a, b)) as score
        from cbo_embeddings e join search_chunks c on c.id = e.owner_id
       where e.model = ${model} and ${f.sql}
-      order by score desc nulls last limit $2`,
+      order by score desc nulls last, c.id limit $2`,
     [`{${vector.join(',')}}`, CANDIDATES, ...f.params],
   );
   return { ranked: rows.map((r) => ({ id: r.id, score: Number(r.score) })), path: 'exact-real[]' };
