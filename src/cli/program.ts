@@ -139,6 +139,7 @@ export function createProgram(ctx: CliContext): Command {
             ...(opts.path ? { path: opts.path } : {}),
             tags: opts.tag,
             fusion: opts.fusion,
+            vectorMemoryBytes: ctx.config.search.vectorMemoryBytes,
           }),
         );
         write(ctx.stdout, opts.json ? JSON.stringify(result, null, 2) : formatSearchResult(result));
@@ -253,6 +254,7 @@ export function createProgram(ctx: CliContext): Command {
       const app = createGatewayApp({
         db: d,
         embedder: createEmbedder(ctx.config.embedding),
+        vectorMemoryBytes: ctx.config.search.vectorMemoryBytes,
         logger: ctx.logger,
         router: createRouter({ db: d, ...ctx.config.llm }),
         ...(masterKey ? { vault: createKeyVault(d, { masterKey: parseMasterKey(masterKey) }) } : {}),
@@ -292,7 +294,11 @@ export function createProgram(ctx: CliContext): Command {
         }
         const embedder = createEmbedder(ctx.config.embedding);
         for (const query of DEMO_SEARCHES) {
-          const result = await searchCode(d, query, { embedder, limit: 5 });
+          const result = await searchCode(d, query, {
+            embedder,
+            limit: 5,
+            vectorMemoryBytes: ctx.config.search.vectorMemoryBytes,
+          });
           write(ctx.stdout, `\n$ cogo search ${JSON.stringify(query)}\n${formatSearchResult(result)}`);
         }
       });

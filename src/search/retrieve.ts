@@ -289,7 +289,11 @@ async function nameCandidates(
   ].slice(0, CANDIDATES);
 }
 
-async function vectorCandidates(
+/**
+ * Vector retrieval: pgvector (HNSW or exact) where the database has it; without it, exact scoring in
+ * this process (vector-scan.ts) within the memory budget, else in SQL over real[].
+ */
+export async function vectorCandidates(
   db: Db,
   query: string,
   options: SearchOptions,
