@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dotProducts, float4Number, topK } from './top-k.ts';
+import { float4Number, topK } from './top-k.ts';
 
 function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -25,34 +25,6 @@ describe('topK', () => {
     const even = (i: number) => i % 2 === 0;
     expect(topK(scores, ids, 50, even)).toEqual(sorted.filter(even).slice(0, 50));
     expect(topK(scores, ids, 0)).toEqual([]);
-  });
-});
-
-describe('dotProducts', () => {
-  it('gives the float32 sums Postgres computes, column by column, for sparse and dense queries', async () => {
-    const next = random(11);
-    const rows = 300;
-    const dimension = 16;
-    const vectors = Array.from({ length: rows }, () =>
-      Array.from({ length: dimension }, () => next() * 2 - 1),
-    );
-    const data = new Float32Array(rows * dimension);
-    vectors.forEach((v, i) => {
-      v.forEach((x, d) => {
-        data[d * rows + i] = x;
-      });
-    });
-    const dense = Array.from({ length: dimension }, () => next() - 0.5);
-    const sparse = dense.map((x, d) => (d % 5 === 0 ? x : 0));
-    for (const query of [dense, sparse]) {
-      const scores = await dotProducts({ rows, dimension, data }, query);
-      vectors.forEach((v, i) => {
-        let acc = 0;
-        for (let d = 0; d < dimension; d++)
-          acc = Math.fround(acc + Math.fround(Math.fround(query[d]!) * Math.fround(v[d]!)));
-        expect(scores[i]).toBe(acc);
-      });
-    }
   });
 });
 

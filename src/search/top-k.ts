@@ -1,42 +1,4 @@
-/**
- * Pure parts of the in-process vector scan (vector-scan.ts): a column-major matrix of unit vectors,
- * its dot products with a query, and the best k rows by a bounded heap.
- */
-
-/** `rows` vectors of `dimension` floats, stored dimension-major: column d is `data[d*rows .. (d+1)*rows)`. */
-export interface ColumnMatrix {
-  readonly rows: number;
-  readonly dimension: number;
-  readonly data: Float32Array;
-}
-
-// Multiply-adds between yields to the event loop (about 2 ms here): the keyword and name retrievers'
-// replies are handled, and their next statements sent, while a long scan runs.
-const OPS_PER_SLICE = 2_000_000;
-
-/**
- * Dot products of every row with `query`, in float32 like Postgres's `sum(a * b)` over `real[]`: each
- * product is rounded to float32, then added to a float32 sum, dimension by dimension in order, so the
- * scores are those of the SQL path (`exact-real[]`). Only the query's non-zero dimensions are walked
- * (a zero adds exactly nothing): a sparse query costs its non-zeros, a dense one every column.
- */
-export async function dotProducts(matrix: ColumnMatrix, query: readonly number[]): Promise<Float32Array> {
-  const { rows, data } = matrix;
-  const scores = new Float32Array(rows);
-  const columnsPerSlice = Math.max(1, Math.floor(OPS_PER_SLICE / Math.max(1, rows)));
-  let sinceYield = 0;
-  for (let d = 0; d < matrix.dimension; d++) {
-    const q = Math.fround(query[d] ?? 0);
-    if (q === 0) continue;
-    const base = d * rows;
-    for (let i = 0; i < rows; i++) scores[i] = scores[i]! + Math.fround(q * data[base + i]!);
-    if (++sinceYield >= columnsPerSlice) {
-      sinceYield = 0;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  }
-  return scores;
-}
+/** Pure parts of the in-process vector scan (vector-scan.ts): the best k rows by a bounded heap, and scores as Postgres prints them. */
 
 /**
  * The indices of the best `k` rows of `scores` (where `include(i)` holds, if given): higher score

@@ -1,11 +1,13 @@
 import type { Db } from '../db/index.ts';
-import { type ColumnMatrix, dotProducts, float4Number, topK } from './top-k.ts';
+import { ColumnMatrix } from './column-matrix.ts';
+import { float4Number, topK } from './top-k.ts';
 
 /** Default memory budget of the in-process vector scan, per database and model: 1 GiB. */
 export const DEFAULT_VECTOR_MEMORY_BYTES = 2 ** 30;
 // Rows per page of the load (keyset on owner_id): of 1k, 5k and 20k, 5k loaded 100k x 384 fastest.
 const PAGE_ROWS = 5000;
-// Bytes a row costs beside its floats: its id string and the array slot (an estimate for the budget).
+// Bytes a row costs beside its floats and its score slot: its id string and the array slot (an
+// estimate for the budget).
 const ROW_OVERHEAD_BYTES = 96;
 // array_send(real[]): a 20-byte header (ndim, flags, element type, length, lower bound), then per
 // element a 4-byte length and the big-endian float4.
@@ -82,9 +84,9 @@ async function loadVectors(
       [model, dimension],
     );
     const n = count[0]?.n ?? 0;
-    const bytes = n * (dimension * 4 + ROW_OVERHEAD_BYTES);
+    const bytes = n * ((dimension + 1) * 4 + ROW_OVERHEAD_BYTES);
     if (bytes > memoryBytes) return { kind: 'over-budget', generation, bytes } as const;
-    const data = new Float32Array(n * dimension);
+    const matrix = new ColumnMatrix(n, dimension);
     const ids: string[] = [];
     let after = '';
     while (ids.length < n) {
@@ -100,23 +102,16 @@ async function loadVectors(
         if (i >= n) break;
         const view = new DataView(row.v.buffer, row.v.byteOffset, row.v.byteLength);
         for (let d = 0; d < dimension; d++)
-          data[d * n + i] = view.getFloat32(ARRAY_SEND_HEADER_BYTES + d * 8 + 4, false);
+          matrix.set(i, d, view.getFloat32(ARRAY_SEND_HEADER_BYTES + d * 8 + 4, false));
         ids.push(row.owner_id);
       }
       after = rows.at(-1)!.owner_id;
     }
-    // Fewer rows than counted cannot happen in one snapshot; if it did, score only those read.
-    const rowsRead = ids.length;
-    const matrix: ColumnMatrix =
-      rowsRead === n ? { rows: n, dimension, data } : compact(data, n, rowsRead, dimension);
+    // One snapshot: the pages hold exactly the rows counted.
+    if (ids.length !== n)
+      throw new Error(`vector scan: counted ${n} vectors of ${model}, read ${ids.length}`);
     return { kind: 'loaded', generation, ids, matrix, loadMs: performance.now() - t0 } as const;
   });
-}
-
-function compact(data: Float32Array, n: number, rows: number, dimension: number): ColumnMatrix {
-  const out = new Float32Array(rows * dimension);
-  for (let d = 0; d < dimension; d++) out.set(data.subarray(d * n, d * n + rows), d * rows);
-  return { rows, dimension, data: out };
 }
 
 /** The index current for `generation` (or newer), loading it once however many searches ask. */
@@ -193,7 +188,7 @@ export async function scanVectors(db: Db, options: VectorScanOptions): Promise<V
   if (index.kind === 'over-budget') return null;
   const { ids, matrix } = index;
   if (matrix.rows === 0 || options.limit <= 0) return [];
-  const scores = await dotProducts(matrix, options.vector);
+  const scores = await matrix.dot(options.vector);
   const hit = (i: number) => ({ id: ids[i]!, score: float4Number(scores[i]!) });
   const checked = new Map<number, boolean>();
   for (const factor of WIDENING) {
