@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDb, type Db } from '../src/db/index.ts';
 import { type Embedder, type SearchOptions, searchCode, vectorScanStatus } from '../src/search/index.ts';
-import { upsertEmbeddings } from '../src/search/store.ts';
+import { ensureVectorIndex, upsertEmbeddings } from '../src/search/store.ts';
 import { readEmbeddingGeneration } from '../src/search/vector-scan.ts';
 import { ADAPTERS, createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 
@@ -31,7 +31,12 @@ function hashEmbedder(sparse: boolean): Embedder {
 const chunkId = (i: number) => `chunk-${String(i).padStart(5, '0')}`;
 
 /** CHUNKS chunks: every 10th `md`, every 200th (from 1) of kind `enum`, every 3rd tagged `exported`. */
-async function insertChunks(db: Db, embedders: readonly Embedder[]): Promise<void> {
+async function insertChunks(
+  db: Db,
+  embedders: readonly Embedder[],
+  storage: 'vector' | 'real[]' = 'real[]',
+  count = CHUNKS,
+): Promise<void> {
   await db.query(
     `insert into search_chunks (id, path, language, kind, start_line, end_line, content, content_hash, file_hash, tags, keywords)
      select 'chunk-' || lpad(i::text, 5, '0'), 'src/f' || i || '.ts',
@@ -40,17 +45,17 @@ async function insertChunks(db: Db, embedders: readonly Embedder[]): Promise<voi
             1, 1, 'x', 'h' || i, 'f', case when i % 3 = 0 then '{exported}'::text[] else '{}'::text[] end,
             to_tsvector('simple', 'unrelated')
        from generate_series(0, $1 - 1) as i`,
-    [CHUNKS],
+    [count],
   );
   for (const e of embedders) {
-    const rows = Array.from({ length: CHUNKS }, (_, i) => ({
+    const rows = Array.from({ length: count }, (_, i) => ({
       id: chunkId(i),
       contentHash: `h${i}`,
       // Every 50th chunk repeats another's vector: equal scores, which both paths must order alike.
       vector: unitVector(`v${i % 50 === 49 ? i - 7 : i}`, e.model.includes('sparse')),
     }));
     for (let i = 0; i < rows.length; i += 1000)
-      await upsertEmbeddings(db, 'real[]', e.model, rows.slice(i, i + 1000));
+      await upsertEmbeddings(db, storage, e.model, rows.slice(i, i + 1000));
   }
 }
 
@@ -186,5 +191,36 @@ describe.each(ADAPTERS)('embedding generations on %s', (adapter) => {
     expect([await gen('m2'), await gen('m3')]).toEqual([2, 1]);
     await t.db.exec('truncate cbo_embeddings');
     expect([await gen('m1'), await gen('m2'), await gen('m3')]).toEqual([afterUpsert + 2, 3, 2]);
+  });
+});
+
+describe('the vector path label on PGlite (pgvector)', () => {
+  let t: TestDatabase;
+  const embedder = hashEmbedder(false);
+  beforeAll(async () => {
+    t = await createMigratedDatabase('pglite', 'vector_path');
+    await insertChunks(t.db, [embedder], 'vector', 500);
+  });
+  afterAll(() => t?.dispose());
+
+  it('says pgvector-hnsw only when the planner reads the HNSW index', async () => {
+    const path = async (options: SearchOptions = {}) =>
+      (await ranked(t.db, 'q', { embedder, ...options })).path;
+    expect(await path()).toBe('pgvector-exact');
+    await ensureVectorIndex(t.db, embedder.model, DIMENSION);
+    expect(await path()).toBe('pgvector-hnsw');
+    // PGlite is one session: with index scans off, the planner scans exactly. A write moves the
+    // generation, so the plan is asked again.
+    await t.db.exec('set enable_indexscan = off');
+    try {
+      await upsertEmbeddings(t.db, 'vector', embedder.model, [
+        { id: chunkId(1), contentHash: 'h1', vector: unitVector('x', false) },
+      ]);
+      expect(await path()).toBe('pgvector-exact');
+      expect(await path({ kinds: ['function'] })).toBe('pgvector-exact');
+    } finally {
+      await t.db.exec('reset enable_indexscan');
+    }
+    expect(await path({ languages: ['ts', 'md'] })).toBe('pgvector-hnsw');
   });
 });

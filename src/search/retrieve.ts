@@ -4,6 +4,7 @@ import type { Embedder } from './embedder.ts';
 import { recordSearch } from './metrics.ts';
 import { modelLiteral, vectorIndexName } from './store.ts';
 import { codeTokens } from './tokens.ts';
+import { readVectorIndexState, usesVectorIndex } from './vector-plan.ts';
 import { DEFAULT_VECTOR_MEMORY_BYTES, scanVectors } from './vector-scan.ts';
 
 export const FUSION_MODES = ['rrf', 'weighted'] as const;
@@ -278,28 +279,28 @@ export async function vectorCandidates(
   const model = modelLiteral(embedder.model);
   if (storage === 'vector') {
     const dim = Math.floor(embedder.dimension);
+    const indexName = vectorIndexName(embedder.model, dim);
+    const sql = `select c.id, 1 - (e.embedding::vector(${dim}) <=> $1::vector(${dim})) as score
+           from cbo_embeddings e join search_chunks c on c.id = e.owner_id
+          where e.model = ${model} and ${f.sql}
+          order by e.embedding::vector(${dim}) <=> $1::vector(${dim}) limit $2`;
+    const params = [`[${vector.join(',')}]`, CANDIDATES, ...f.params];
     // HNSW returns at most ef_search rows (40 by default): ask for as many as the candidates wanted,
     // and let pgvector keep scanning when filters drop rows (iterative scans, pgvector >= 0.8).
-    const rows = await db.transaction(async (tx) => {
+    return db.transaction(async (tx) => {
       await tx.exec(
         `set local hnsw.ef_search = ${CANDIDATES * 2}; set local hnsw.iterative_scan = relaxed_order`,
       );
-      const result = await tx.query<Ranked>(
-        `select c.id, 1 - (e.embedding::vector(${dim}) <=> $1::vector(${dim})) as score
-           from cbo_embeddings e join search_chunks c on c.id = e.owner_id
-          where e.model = ${model} and ${f.sql}
-          order by e.embedding::vector(${dim}) <=> $1::vector(${dim}) limit $2`,
-        [`[${vector.join(',')}]`, CANDIDATES, ...f.params],
-      );
-      return result.rows;
+      const { rows } = await tx.query<Ranked>(sql, params);
+      // The label says what ran: HNSW only when the index exists and the planner reads it.
+      const state = await readVectorIndexState(tx, indexName, embedder.model);
+      const key = `${embedder.model}\u0000${dim}\u0000${state.generation}\u0000${f.sql}\u0000${JSON.stringify(f.params)}`;
+      const hnsw = state.hasIndex && (await usesVectorIndex(db, tx, key, indexName, sql, params));
+      return {
+        ranked: rows.map((r) => ({ id: r.id, score: Number(r.score) })),
+        path: hnsw ? ('pgvector-hnsw' as const) : ('pgvector-exact' as const),
+      };
     });
-    const { rows: index } = await db.query('select 1 from pg_indexes where indexname = $1', [
-      vectorIndexName(embedder.model, dim),
-    ]);
-    return {
-      ranked: rows.map((r) => ({ id: r.id, score: Number(r.score) })),
-      path: index.length > 0 ? 'pgvector-hnsw' : 'pgvector-exact',
-    };
   }
   // Without pgvector: exact cosine (vectors are unit length, so the dot product), in this process
   // while the model's vectors fit the memory budget, else in SQL over real[].
