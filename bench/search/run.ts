@@ -37,6 +37,7 @@ import {
 } from '../../src/db/index.ts';
 import { indexRepository } from '../../src/kg/index.ts';
 import { chunkCode, createLocalEmbedder, type Embedder, indexSearch } from '../../src/search/index.ts';
+import { flushSearchIndexes } from '../../src/search/store.ts';
 import { loadavg, revision, versionOf } from '../common.ts';
 import {
   Bm25,
@@ -347,7 +348,11 @@ async function throughputAndLatency(
       const g = await grow(backends, cpu.sources, names, embedder, have, size, nextReplica);
       nextReplica = g.nextReplica;
       have = g.chunks;
-      for (const b of backends) await b.db.exec('analyze');
+      // What indexSearch does after its writes (flush the GIN pending lists), then fresh statistics.
+      for (const b of backends) {
+        await flushSearchIndexes(b.db);
+        await b.db.exec('analyze');
+      }
       log(`latency: building the HNSW index on PGlite (${size} chunks)`);
       const hnswBuildMs = await buildVectorIndex(lite, embedder);
       growth.push({ ...g, hnswBuildMs });
