@@ -1,5 +1,6 @@
 import type { Db } from '../db/index.ts';
 import { ColumnMatrix } from './column-matrix.ts';
+import { VectorScanError } from './errors.ts';
 import { float4Number, topK } from './top-k.ts';
 
 /** Default memory budget of the in-process vector scan, per database and model: 1 GiB. */
@@ -109,7 +110,7 @@ async function loadVectors(
     }
     // One snapshot: the pages hold exactly the rows counted.
     if (ids.length !== n)
-      throw new Error(`vector scan: counted ${n} vectors of ${model}, read ${ids.length}`);
+      throw new VectorScanError(`vector scan: counted ${n} vectors of ${model}, read ${ids.length}`);
     return { kind: 'loaded', generation, ids, matrix, loadMs: performance.now() - t0 } as const;
   });
 }
