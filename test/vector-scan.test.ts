@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresDb, type Db } from '../src/db/index.ts';
-import { type Embedder, type SearchOptions, searchCode, vectorScanStatus } from '../src/search/index.ts';
+import {
+  type Embedder,
+  type SearchOptions,
+  searchCode,
+  vectorScanStatus,
+  warmVectorScan,
+} from '../src/search/index.ts';
 import { ensureVectorIndex, upsertEmbeddings } from '../src/search/store.ts';
 import { readEmbeddingGeneration } from '../src/search/vector-scan.ts';
 import { ADAPTERS, createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
@@ -117,6 +123,20 @@ describe('the in-process vector scan (server without pgvector)', () => {
       );
       expect(results.map((r) => r.path)).toEqual(Array(5).fill('exact-memory'));
       expect(vectorScanStatus(fresh, dense.model, DIMENSION)).toMatchObject({ loads: 2, state: 'loaded' });
+      // Loaded ahead of searches (the gateway does at start): the next search loads nothing.
+      const warm = await createPostgresDb({ connectionString: t.url! });
+      try {
+        const status = await warmVectorScan(warm, {
+          model: sparse.model,
+          dimension: DIMENSION,
+          memoryBytes: 2 ** 30,
+        });
+        expect(status).toMatchObject({ loads: 1, state: 'loaded', rows: CHUNKS });
+        expect((await ranked(warm, 'q', { embedder: sparse })).path).toBe('exact-memory');
+        expect(vectorScanStatus(warm, sparse.model, DIMENSION).loads).toBe(1);
+      } finally {
+        await warm.close();
+      }
     } finally {
       await fresh.close();
     }

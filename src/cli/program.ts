@@ -32,6 +32,7 @@ import {
   formatSearchResult,
   indexSearch,
   searchCode,
+  warmVectorScan,
 } from '../search/index.ts';
 import { createGatewayApp, startGateway } from '../services/gateway/index.ts';
 import { type CliContext, openMigratedDb, withDb } from './context.ts';
@@ -251,10 +252,17 @@ export function createProgram(ctx: CliContext): Command {
           'router-select and key-vault are off: set SUPABASE_JWT_SECRET (or VERIFY_JWT=false in development)',
         );
       const masterKey = ctx.config.llm.vaultMasterKey;
+      const embedder = createEmbedder(ctx.config.embedding);
+      const memoryBytes = ctx.config.search.vectorMemoryBytes;
+      // Without pgvector, load the vectors now rather than in the first search.
+      void warmVectorScan(d, { model: embedder.model, dimension: embedder.dimension, memoryBytes }).then(
+        (s) => s.state !== 'none' && ctx.logger.info({ vectorScan: s }, 'vector scan loaded'),
+        (error: unknown) => ctx.logger.warn({ err: error }, 'vector scan not loaded ahead of searches'),
+      );
       const app = createGatewayApp({
         db: d,
-        embedder: createEmbedder(ctx.config.embedding),
-        vectorMemoryBytes: ctx.config.search.vectorMemoryBytes,
+        embedder,
+        vectorMemoryBytes: memoryBytes,
         logger: ctx.logger,
         router: createRouter({ db: d, ...ctx.config.llm }),
         ...(masterKey ? { vault: createKeyVault(d, { masterKey: parseMasterKey(masterKey) }) } : {}),

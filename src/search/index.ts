@@ -33,4 +33,9 @@ export {
   type VectorPath,
 } from './retrieve.ts';
 export { codeTokens, splitIdentifier } from './tokens.ts';
-export { DEFAULT_VECTOR_MEMORY_BYTES, type VectorScanStatus, vectorScanStatus } from './vector-scan.ts';
+export {
+  DEFAULT_VECTOR_MEMORY_BYTES,
+  type VectorScanStatus,
+  vectorScanStatus,
+  warmVectorScan,
+} from './vector-scan.ts';

@@ -1,4 +1,4 @@
-import type { Db } from '../db/index.ts';
+import { type Db, vectorStorage } from '../db/index.ts';
 import { ColumnMatrix } from './column-matrix.ts';
 import { VectorScanError } from './errors.ts';
 import { float4Number, topK } from './top-k.ts';
@@ -205,6 +205,24 @@ export async function scanVectors(db: Db, options: VectorScanOptions): Promise<V
   }
   const allowed = await options.allowed();
   return topK(scores, ids, options.limit, (i) => allowed.has(ids[i]!)).map(hit);
+}
+
+/**
+ * Loads a model's vectors for the in-process scan ahead of the first search (a server without
+ * pgvector, within the budget), so that search does not wait for the cold load (seconds at 100k).
+ *
+ * @example
+ * await warmVectorScan(db, { model: embedder.model, dimension: embedder.dimension, memoryBytes });
+ */
+export async function warmVectorScan(
+  db: Db,
+  options: { readonly model: string; readonly dimension: number; readonly memoryBytes: number },
+): Promise<VectorScanStatus> {
+  if (options.memoryBytes > 0 && (await vectorStorage(db)) === 'real[]') {
+    const generation = await readEmbeddingGeneration(db, options.model);
+    await currentIndex(db, options.model, options.dimension, generation, options.memoryBytes);
+  }
+  return vectorScanStatus(db, options.model, options.dimension);
 }
 
 /** What the scan holds for one database and model: for tests and the benchmark. */
