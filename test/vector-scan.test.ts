@@ -142,15 +142,17 @@ describe('the in-process vector scan (server without pgvector)', () => {
     }
   });
   // Last: it truncates the vectors.
-  it('sees writes made through another connection: insert, update, delete, truncate', async () => {
+  it('sees writes made through another connection, reading only what changed, and all after a truncate', async () => {
     const embedder = hashEmbedder(false);
     const other = await createPostgresDb({ connectionString: t.url! });
     const reader = await createPostgresDb({ connectionString: t.url! });
+    const status = () => vectorScanStatus(reader, embedder.model, DIMENSION);
     try {
       const top = async () => (await ranked(reader, 'probe', { embedder })).hits[0]?.[0];
       const before = await top();
       expect(before).not.toBe(chunkId(1));
-      // Through the other connection, chunk 1 gets exactly the query's vector.
+      expect(status()).toMatchObject({ loads: 1, changes: 0, rows: CHUNKS });
+      // Through the other connection, chunk 1 gets exactly the query's vector (an update).
       const probe = unitVector('probe', false);
       await upsertEmbeddings(other, 'real[]', embedder.model, [
         { id: chunkId(1), contentHash: 'h1', vector: probe },
@@ -161,20 +163,40 @@ describe('the in-process vector scan (server without pgvector)', () => {
         embedder.model,
       ]);
       expect(await top()).toBe(before);
+      expect(status()).toMatchObject({ loads: 1, changes: 2, rows: CHUNKS - 1 });
+      // Added back, under a chunk that had no vector of this model, in two statements at once.
+      await other.transaction(async (tx) => {
+        await upsertEmbeddings(tx, 'real[]', embedder.model, [
+          { id: chunkId(1), contentHash: 'h1', vector: probe },
+        ]);
+        await upsertEmbeddings(tx, 'real[]', embedder.model, [
+          { id: 'chunk-extra', contentHash: 'x', vector: unitVector('probe2', false) },
+        ]);
+      });
+      expect(await top()).toBe(chunkId(1));
+      expect(status()).toMatchObject({ loads: 1, changes: 3, rows: CHUNKS + 1 });
+      // After the changes, the same candidates as the SQL path (chunk-extra has no chunk: not returned).
+      for (const q of ['probe', 'probe2', 'v42']) {
+        const memory = await ranked(reader, q, { embedder });
+        expect(memory.hits).toEqual((await ranked(reader, q, { embedder, vectorMemoryBytes: 0 })).hits);
+      }
       await other.query(
         `insert into cbo_embeddings (owner_id, model, dim, embedding) values ($1, $2, $3, $4::real[])`,
         [chunkId(2), `${embedder.model}-other`, DIMENSION, `{${probe.join(',')}}`],
       );
-      // Another model's write moves only that model's generation: no reload.
-      const loads = vectorScanStatus(reader, embedder.model, DIMENSION).loads;
-      expect(await top()).toBe(before);
-      expect(vectorScanStatus(reader, embedder.model, DIMENSION).loads).toBe(loads);
+      // Another model's write moves only that model's generation.
+      expect(await top()).toBe(chunkId(1));
+      expect(status()).toMatchObject({ loads: 1, changes: 3 });
+      // Further behind than the log keeps (100 generations): everything is read again.
+      for (let i = 0; i < 101; i++)
+        await upsertEmbeddings(other, 'real[]', embedder.model, [
+          { id: chunkId(3), contentHash: 'h3', vector: unitVector(`again${i}`, false) },
+        ]);
+      expect(await top()).toBe(chunkId(1));
+      expect(status()).toMatchObject({ loads: 2, changes: 0, rows: CHUNKS + 1 });
       await other.exec('truncate cbo_embeddings');
       expect((await ranked(reader, 'probe', { embedder })).hits).toEqual([]);
-      expect(vectorScanStatus(reader, embedder.model, DIMENSION)).toMatchObject({
-        loads: loads + 1,
-        rows: 0,
-      });
+      expect(status()).toMatchObject({ loads: 3, changes: 0, rows: 0 });
     } finally {
       await other.close();
       await reader.close();
@@ -209,8 +231,23 @@ describe.each(ADAPTERS)('embedding generations on %s', (adapter) => {
     expect(await gen('m1')).toBe(afterUpsert + 1);
     await t.db.query("update cbo_embeddings set model = 'm3' where model = 'm2'");
     expect([await gen('m2'), await gen('m3')]).toEqual([2, 1]);
+    // The log names the rows each generation changed, and keeps the last 100 generations.
+    const { rows: logged } = await t.db.query<{ owner_id: string }>(
+      "select owner_id from cbo_embedding_changes where model = 'm1' and generation = $1",
+      [afterUpsert + 1],
+    );
+    expect(logged.map((r) => r.owner_id)).toEqual(['b']);
+    for (let i = 0; i < 105; i++) await upsertEmbeddings(t.db, storage, 'm4', [row(`r${i % 3}`)]);
+    const { rows: kept } = await t.db.query<{ lo: string; hi: string }>(
+      "select min(generation) as lo, max(generation) as hi from cbo_embedding_changes where model = 'm4'",
+    );
+    expect([Number(kept[0]?.lo), Number(kept[0]?.hi)]).toEqual([(await gen('m4')) - 99, await gen('m4')]);
     await t.db.exec('truncate cbo_embeddings');
     expect([await gen('m1'), await gen('m2'), await gen('m3')]).toEqual([afterUpsert + 2, 3, 2]);
+    const { rows: left } = await t.db.query<{ n: number }>(
+      'select count(*)::int as n from cbo_embedding_changes',
+    );
+    expect(left[0]?.n).toBe(0);
   });
 });
 

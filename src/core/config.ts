@@ -9,7 +9,7 @@ export const CONFIG_DEFAULTS = {
   EMBEDDING_PROVIDER: 'local',
   EMBEDDING_DIMENSION_LOCAL: 384,
   COGO_MAX_FILE_BYTES: 1_000_000,
-  // 1 GiB holds about 650k vectors of 384 floats (src/search/vector-scan.ts).
+  // 1 GiB holds about 500k vectors of 384 floats, with room for added rows (src/search/vector-load.ts).
   COGO_VECTOR_MEMORY_MB: 1024,
   KG_COVERAGE_PARAMS_MIN: 70,
   KG_COVERAGE_RETURNS_MIN: 80,

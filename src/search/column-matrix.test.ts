@@ -20,10 +20,12 @@ describe('ColumnMatrix', () => {
     const vectors = Array.from({ length: rows }, () =>
       Array.from({ length: dimension }, () => next() * 2 - 1),
     );
-    const matrix = new ColumnMatrix(rows, dimension);
+    // Room for more rows than are used: those are not scored.
+    const matrix = new ColumnMatrix(rows + 9, dimension);
     // Node 24 runs WebAssembly SIMD: the kernel, not the fallback loop, is what this checks.
     expect(matrix.simd).toBe(true);
-    vectors.forEach((v, i) => {
+    vectors.forEach((v) => {
+      const i = matrix.addRow()!;
       v.forEach((x, d) => {
         matrix.set(i, d, x);
       });
@@ -46,11 +48,31 @@ describe('ColumnMatrix', () => {
   it('scores concurrent queries apart, though they share one score buffer', async () => {
     const matrix = new ColumnMatrix(5, 2);
     for (let i = 0; i < 5; i++) {
+      matrix.addRow();
       matrix.set(i, 0, i);
       matrix.set(i, 1, 1);
     }
     const [a, b] = await Promise.all([matrix.dot([1, 0]), matrix.dot([0, 2])]);
     expect([...a]).toEqual([0, 1, 2, 3, 4]);
     expect([...b]).toEqual([2, 2, 2, 2, 2]);
+    expect(matrix.addRow()).toBeNull();
+  });
+
+  it('applies a change between scans, never in the middle of one', async () => {
+    // Enough rows that a dense scan yields to the event loop between columns.
+    const rows = 200_000;
+    const matrix = new ColumnMatrix(rows, 64);
+    for (let i = 0; i < rows; i++) {
+      matrix.addRow();
+      for (let d = 0; d < 64; d++) matrix.set(i, d, 1);
+    }
+    const query = Array(64).fill(1);
+    const scan = matrix.dot(query);
+    const changed = matrix.change(() => {
+      for (let d = 0; d < 64; d++) matrix.set(0, d, 0);
+    });
+    const [before] = await Promise.all([scan, changed]);
+    expect(before[0]).toBe(64);
+    expect((await matrix.dot(query))[0]).toBe(0);
   });
 });

@@ -134,22 +134,24 @@ const PAGE_BYTES = 65_536;
 const OPS_PER_SLICE = 4_000_000;
 
 /**
- * `rows` vectors of `dimension` float32s, column d at `column(d)`: rows padded to a multiple of 4
- * (the SIMD width) with zeros. Scoring is serialized per matrix: it shares one score buffer.
+ * Up to `capacity` vectors of `dimension` float32s, dimension-major (column d holds every row's
+ * component d): the rows past `rows`, and the padding to a multiple of 4 (the SIMD width), are not scored. Scoring and changes are serialized per
+ * matrix: they share one score buffer, and a change never lands in the middle of a scan.
  */
 export class ColumnMatrix {
-  readonly rows: number;
+  readonly capacity: number;
   readonly dimension: number;
   readonly #stride: number;
   readonly #data: Float32Array;
   readonly #acc: Float32Array;
   readonly #add: ((col: number, acc: number, bytes: number, q: number) => void) | null;
+  #rows = 0;
   #queue: Promise<unknown> = Promise.resolve();
 
-  constructor(rows: number, dimension: number) {
-    this.rows = rows;
+  constructor(capacity: number, dimension: number) {
+    this.capacity = capacity;
     this.dimension = dimension;
-    this.#stride = Math.ceil(rows / 4) * 4;
+    this.#stride = Math.ceil(capacity / 4) * 4;
     const floats = this.#stride * (dimension + 1);
     const module = kernelModule();
     if (module) {
@@ -163,6 +165,23 @@ export class ColumnMatrix {
       this.#data = new Float32Array(this.#stride * dimension);
       this.#acc = new Float32Array(this.#stride);
     }
+  }
+
+  /** Rows in use (scored); the others up to `capacity` are free. */
+  get rows(): number {
+    return this.#rows;
+  }
+
+  /** Takes the next free row; null when the matrix is full. */
+  addRow(): number | null {
+    return this.#rows < this.capacity ? this.#rows++ : null;
+  }
+
+  /** Runs `change` between scans, never during one. */
+  change<T>(change: () => T | Promise<T>): Promise<T> {
+    const run = this.#queue.then(change);
+    this.#queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Whether scoring runs the SIMD kernel (else a plain loop that gives the same scores). */
@@ -185,30 +204,31 @@ export class ColumnMatrix {
    * the query's non-zero dimensions are walked: a zero adds exactly nothing.
    */
   dot(query: readonly number[]): Promise<Float32Array> {
-    const run = this.#queue.then(() => this.#dot(query));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.change(() => this.#dot(query));
   }
 
   async #dot(query: readonly number[]): Promise<Float32Array> {
     const acc = this.#acc;
     acc.fill(0);
-    const columnsPerSlice = Math.max(1, Math.floor(OPS_PER_SLICE / Math.max(1, this.#stride)));
+    const rows = this.#rows;
+    // Whole SIMD groups up to the last row in use.
+    const bytes = Math.ceil(rows / 4) * 16;
+    const columnsPerSlice = Math.max(1, Math.floor(OPS_PER_SLICE / Math.max(1, rows)));
     let sinceYield = 0;
     for (let d = 0; d < this.dimension; d++) {
       const q = Math.fround(query[d] ?? 0);
       if (q === 0) continue;
       const base = d * this.#stride;
-      if (this.#add) this.#add(base * 4, acc.byteOffset, this.#stride * 4, q);
+      if (this.#add) this.#add(base * 4, acc.byteOffset, bytes, q);
       else {
         const data = this.#data;
-        for (let i = 0; i < this.#stride; i++) acc[i] = acc[i]! + Math.fround(q * data[base + i]!);
+        for (let i = 0; i < rows; i++) acc[i] = acc[i]! + Math.fround(q * data[base + i]!);
       }
       if (++sinceYield >= columnsPerSlice) {
         sinceYield = 0;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    return acc.slice(0, this.rows);
+    return acc.slice(0, rows);
   }
 }

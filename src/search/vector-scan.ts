@@ -1,36 +1,19 @@
 import { type Db, vectorStorage } from '../db/index.ts';
-import { ColumnMatrix } from './column-matrix.ts';
-import { VectorScanError } from './errors.ts';
 import { float4Number, topK } from './top-k.ts';
+import {
+  catchUpVectors,
+  LoadedVectors,
+  loadVectors,
+  type OverBudget,
+  readEmbeddingGeneration,
+} from './vector-load.ts';
+
+export { readEmbeddingGeneration } from './vector-load.ts';
 
 /** Default memory budget of the in-process vector scan, per database and model: 1 GiB. */
 export const DEFAULT_VECTOR_MEMORY_BYTES = 2 ** 30;
-// Rows per page of the load (keyset on owner_id): of 1k, 5k and 20k, 5k loaded 100k x 384 fastest.
-const PAGE_ROWS = 5000;
-// Bytes a row costs beside its floats and its score slot: its id string and the array slot (an
-// estimate for the budget).
-const ROW_OVERHEAD_BYTES = 96;
-// array_send(real[]): a 20-byte header (ndim, flags, element type, length, lower bound), then per
-// element a 4-byte length and the big-endian float4.
-const ARRAY_SEND_HEADER_BYTES = 20;
 
-/** One model's vectors as loaded, with the generation (migration 00006) they are current for. */
-interface LoadedIndex {
-  readonly kind: 'loaded';
-  readonly generation: number;
-  readonly ids: readonly string[];
-  readonly matrix: ColumnMatrix;
-  readonly loadMs: number;
-}
-
-/** Too many vectors for the budget at this generation: the SQL path runs until the generation moves. */
-interface OverBudget {
-  readonly kind: 'over-budget';
-  readonly generation: number;
-  readonly bytes: number;
-}
-
-type IndexState = LoadedIndex | OverBudget;
+type IndexState = LoadedVectors | OverBudget;
 
 interface Entry {
   state: IndexState | undefined;
@@ -56,66 +39,21 @@ function entryFor(db: Db, model: string, dimension: number): Entry {
   return entry;
 }
 
-/** The model's embedding generation: bumped by every statement that changes its vectors (00006). */
-export async function readEmbeddingGeneration(db: Db, model: string): Promise<number> {
-  const { rows } = await db.query<{ generation: string }>(
-    'select generation from cbo_embedding_generations where model = $1',
-    [model],
-  );
-  return Number(rows[0]?.generation ?? 0);
-}
-
-/**
- * Reads one model's vectors of one dimension into a column-major matrix, in one repeatable-read
- * transaction, so the rows and the generation read with them are one snapshot. Nothing is loaded
- * when they would exceed `memoryBytes`.
- */
-async function loadVectors(
+/** The vectors as of the model's current generation: the changes since, applied, or a full load. */
+async function refresh(
   db: Db,
+  entry: Entry,
   model: string,
   dimension: number,
   memoryBytes: number,
 ): Promise<IndexState> {
-  const t0 = performance.now();
-  return db.transaction(async (tx) => {
-    await tx.exec('set transaction isolation level repeatable read, read only');
-    const generation = await readEmbeddingGeneration(tx, model);
-    const { rows: count } = await tx.query<{ n: number }>(
-      'select count(*)::int as n from cbo_embeddings where model = $1 and dim = $2',
-      [model, dimension],
-    );
-    const n = count[0]?.n ?? 0;
-    const bytes = n * ((dimension + 1) * 4 + ROW_OVERHEAD_BYTES);
-    if (bytes > memoryBytes) return { kind: 'over-budget', generation, bytes } as const;
-    const matrix = new ColumnMatrix(n, dimension);
-    const ids: string[] = [];
-    let after = '';
-    while (ids.length < n) {
-      // array_send: binary float4s, 2-3x faster to move and parse than real[]'s text (BENCHMARKS.md).
-      const { rows } = await tx.query<{ owner_id: string; v: Uint8Array }>(
-        `select owner_id, array_send(embedding) as v from cbo_embeddings
-          where model = $1 and dim = $2 and owner_id > $3 order by owner_id limit ${PAGE_ROWS}`,
-        [model, dimension, after],
-      );
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        const i = ids.length;
-        if (i >= n) break;
-        const view = new DataView(row.v.buffer, row.v.byteOffset, row.v.byteLength);
-        for (let d = 0; d < dimension; d++)
-          matrix.set(i, d, view.getFloat32(ARRAY_SEND_HEADER_BYTES + d * 8 + 4, false));
-        ids.push(row.owner_id);
-      }
-      after = rows.at(-1)!.owner_id;
-    }
-    // One snapshot: the pages hold exactly the rows counted.
-    if (ids.length !== n)
-      throw new VectorScanError(`vector scan: counted ${n} vectors of ${model}, read ${ids.length}`);
-    return { kind: 'loaded', generation, ids, matrix, loadMs: performance.now() - t0 } as const;
-  });
+  const state = entry.state;
+  if (state instanceof LoadedVectors && (await catchUpVectors(db, state, model))) return state;
+  entry.loads++;
+  return loadVectors(db, model, dimension, memoryBytes);
 }
 
-/** The index current for `generation` (or newer), loading it once however many searches ask. */
+/** The index current for `generation` (or newer), refreshed once however many searches ask. */
 async function currentIndex(
   db: Db,
   model: string,
@@ -126,14 +64,13 @@ async function currentIndex(
   const entry = entryFor(db, model, dimension);
   for (;;) {
     const state = entry.state;
-    // Generations only grow: an index loaded at or after the one this search read is current for it.
+    // Generations only grow: an index at or after the one this search read is current for it.
     if (state && state.generation >= generation) {
       if (state.kind === 'loaded' || state.bytes > memoryBytes) return state;
     }
     if (!entry.loading) {
-      const loading = loadVectors(db, model, dimension, memoryBytes);
+      const loading = refresh(db, entry, model, dimension, memoryBytes);
       entry.loading = loading;
-      entry.loads++;
       loading
         .then(
           (s) => {
@@ -187,24 +124,27 @@ export async function scanVectors(db: Db, options: VectorScanOptions): Promise<V
   const generation = await readEmbeddingGeneration(db, options.model);
   const index = await currentIndex(db, options.model, dimension, generation, options.memoryBytes);
   if (index.kind === 'over-budget') return null;
-  const { ids, matrix } = index;
-  if (matrix.rows === 0 || options.limit <= 0) return [];
-  const scores = await matrix.dot(options.vector);
+  if (index.live === 0 || options.limit <= 0) return [];
+  const scores = await index.matrix.dot(options.vector);
+  const ids = index.ids;
+  // Rows removed since the load are still scored, never returned.
+  const alive = (i: number) => index.isAlive(i);
   const hit = (i: number) => ({ id: ids[i]!, score: float4Number(scores[i]!) });
   const checked = new Map<number, boolean>();
   for (const factor of WIDENING) {
-    const best = topK(scores, ids, options.limit * factor);
+    const k = options.limit * factor;
+    const best = topK(scores, ids, k, alive);
     const unchecked = best.filter((i) => !checked.has(i));
     if (unchecked.length > 0) {
       const kept = await options.keep(unchecked.map((i) => ids[i]!));
       for (const i of unchecked) checked.set(i, kept.has(ids[i]!));
     }
     const passing = best.filter((i) => checked.get(i));
-    if (passing.length >= options.limit || best.length === matrix.rows)
-      return passing.slice(0, options.limit).map(hit);
+    // Fewer than k: every row alive was taken.
+    if (passing.length >= options.limit || best.length < k) return passing.slice(0, options.limit).map(hit);
   }
   const allowed = await options.allowed();
-  return topK(scores, ids, options.limit, (i) => allowed.has(ids[i]!)).map(hit);
+  return topK(scores, ids, options.limit, (i) => alive(i) && allowed.has(ids[i]!)).map(hit);
 }
 
 /**
@@ -227,7 +167,10 @@ export async function warmVectorScan(
 
 /** What the scan holds for one database and model: for tests and the benchmark. */
 export interface VectorScanStatus {
+  /** Full loads so far. */
   readonly loads: number;
+  /** Catch-ups since the last load: only the changed vectors read. */
+  readonly changes: number;
   readonly state: 'loaded' | 'over-budget' | 'none';
   readonly rows: number;
   readonly generation: number | null;
@@ -241,8 +184,9 @@ export function vectorScanStatus(db: Db, model: string, dimension: number): Vect
   const state = entry?.state;
   return {
     loads: entry?.loads ?? 0,
+    changes: state?.kind === 'loaded' ? state.changes : 0,
     state: state?.kind ?? 'none',
-    rows: state?.kind === 'loaded' ? state.matrix.rows : 0,
+    rows: state?.kind === 'loaded' ? state.live : 0,
     generation: state?.generation ?? null,
     lastLoadMs: state?.kind === 'loaded' ? Math.round(state.loadMs) : null,
   };

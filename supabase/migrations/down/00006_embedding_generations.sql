@@ -6,5 +6,6 @@ drop function cbo_embeddings_bump_truncated();
 drop function cbo_embeddings_bump_updated();
 drop function cbo_embeddings_bump_removed();
 drop function cbo_embeddings_bump_added();
-drop function bump_embedding_generations(text[]);
+drop function bump_embedding_generations(text[], text[]);
+drop table cbo_embedding_changes;
 drop table cbo_embedding_generations;
