@@ -188,6 +188,11 @@ export interface LatencyRun {
     readonly queryNonZeroMedian: number;
     /** searchCode with a dense query vector (every component non-zero), as a semantic embedder gives. */
     readonly dense: LatencyFigures | null;
+    /**
+     * searchCode right after a statement rewrote 64 vectors (one indexSearch embedding batch): the
+     * search first reads those 64 (the catch-up), where it had reloaded everything before the log.
+     */
+    readonly afterWrite: LatencyFigures & { readonly loadsDuring: number };
   } | null;
 }
 
@@ -276,6 +281,7 @@ function denseEmbedder(embedder: Embedder): Embedder {
 }
 
 const DENSE_QUERIES = 50;
+const AFTER_WRITE_ROUNDS = 20;
 
 /**
  * Times searchCode (fused, local embedder, limit 10) on each query after `warmup` unmeasured ones,
@@ -334,7 +340,22 @@ export async function measureLatency(
       await searchCode(b.db, q.text, { embedder: dense, limit: 10 });
       denseTimes.push(performance.now() - t0);
     }
+    const writeTimes: number[] = [];
+    const loadsBefore = vectorScanStatus(b.db, embedder.model, embedder.dimension).loads;
+    for (let round = 0; round < AFTER_WRITE_ROUNDS; round++) {
+      await b.db.query(
+        `update cbo_embeddings set updated_at = now()
+          where model = $1 and owner_id in (select owner_id from cbo_embeddings where model = $1
+                                             order by owner_id offset $2 limit 64)`,
+        [embedder.model, round * 64],
+      );
+      const t0 = performance.now();
+      await searchCode(b.db, queries[round % queries.length]!.text, { embedder, limit: 10 });
+      writeTimes.push(performance.now() - t0);
+    }
+    const loadsDuring = vectorScanStatus(b.db, embedder.model, embedder.dimension).loads - loadsBefore;
     scan = {
+      afterWrite: { ...figures(writeTimes), loadsDuring },
       loadMs: status.lastLoadMs,
       rows: status.rows,
       firstSearchMs,

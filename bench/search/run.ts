@@ -628,6 +628,7 @@ function latencyTables(l: LatencyResults): string {
           'first search (waits for the load)',
           'query vector non-zeros (local embedder, median)',
           'dense query vectors: searchCode p50 / p95 ms',
+          'right after a write of 64 vectors: searchCode p50 / max ms (full loads)',
         ],
         scans.map((r) => [
           `${num(r.chunks)} chunks`,
@@ -638,6 +639,7 @@ function latencyTables(l: LatencyResults): string {
           r.scan!.dense
             ? `${r.scan!.dense.p50Ms} / ${r.scan!.dense.p95Ms} (${r.scan!.dense.n} queries)`
             : '-',
+          `${r.scan!.afterWrite.p50Ms} / ${r.scan!.afterWrite.maxMs} (${r.scan!.afterWrite.n} writes, ${r.scan!.afterWrite.loadsDuring} full loads)`,
         ]),
       ),
     );
