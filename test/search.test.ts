@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { indexRepository } from '../src/kg/index.ts';
 import {
+  chunkMarkdown,
   createLocalEmbedder,
   createOpenAICompatibleEmbedder,
   indexSearch,
   type SearchResult,
   searchCode,
 } from '../src/search/index.ts';
+import { flushSearchIndexes, replaceFileChunks } from '../src/search/store.ts';
 import { ADAPTERS, createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 import { copyFixture } from './helpers/repos.ts';
 
@@ -128,7 +130,7 @@ describe.each(ADAPTERS)('search on %s', (adapter) => {
   it('finds code from a description and says which vector path ran', async () => {
     const result = await searchCode(t.db, 'distance between two points', { embedder });
     expect(top(result)).toContain('Geometry.distance');
-    expect(result.vectorPath).toBe(adapter === 'pglite' ? 'pgvector-hnsw' : 'exact-real[]');
+    expect(result.vectorPath).toBe(adapter === 'pglite' ? 'pgvector-hnsw' : 'exact-memory');
     const hit = result.hits.find((h) => h.symbol === 'Geometry.distance')!;
     expect(hit.scores.keyword?.rank).toBeGreaterThan(0);
     expect(hit.scores.vector?.rank).toBeGreaterThan(0);
@@ -169,5 +171,23 @@ describe.each(ADAPTERS)('search on %s', (adapter) => {
       'select count(*)::int as n from cbo_embeddings e where not exists (select 1 from search_chunks c where c.id = e.owner_id)',
     );
     expect(rows[0]?.n).toBe(0);
+  });
+
+  it('leaves the GIN indexes with no pending entries after indexing, so searches do not scan them', async () => {
+    writeFileSync(join(root, 'NOTES.md'), '# Notes\n\nPending entries.\n');
+    // Chunks written without indexSearch wait in the pending lists (GIN fastupdate).
+    await replaceFileChunks(t.db, [
+      { path: 'NOTES.md', fileHash: 'stale', chunks: chunkMarkdown('NOTES.md', '# Notes\n\nOld text.\n') },
+    ]);
+    const { rows } = await t.db.query<{ pages: number }>(
+      "select gin_clean_pending_list('search_chunks_keywords_idx'::regclass)::int as pages",
+    );
+    expect(rows[0]?.pages).toBeGreaterThan(0);
+    await replaceFileChunks(t.db, [
+      { path: 'NOTES.md', fileHash: 'stale', chunks: chunkMarkdown('NOTES.md', '# Notes\n\nOld text.\n') },
+    ]);
+    const report = await indexSearch(t.db, { root, embedder, maxFileBytes: 1_000_000 });
+    expect(report.files.chunked).toBe(1);
+    expect(await flushSearchIndexes(t.db)).toBe(0);
   });
 });

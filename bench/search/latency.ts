@@ -4,8 +4,8 @@
  * embedder, limit 10) over a mixed query list.
  */
 import type { Db } from '../../src/db/index.ts';
-import { type Embedder, searchCode } from '../../src/search/index.ts';
-import { keywordCandidates } from '../../src/search/retrieve.ts';
+import { type Embedder, searchCode, vectorScanStatus } from '../../src/search/index.ts';
+import { keywordCandidates, vectorCandidates } from '../../src/search/retrieve.ts';
 import {
   ensureVectorIndex,
   replaceFileChunks,
@@ -173,9 +173,27 @@ export interface LatencyRun {
   readonly stoppedBy: 'count' | 'budget';
   readonly all: LatencyFigures;
   readonly byType: Record<LatencyQueryType, LatencyFigures>;
-  /** Where the time goes: the keyword and vector retrievers' own SQL, timed apart on a few sentences. */
+  /**
+   * Where the time goes: the keyword and vector retrievers (retrieve.ts's own functions, as searchCode
+   * calls them), timed apart on a few sentences.
+   */
   readonly retrievers: { readonly n: number; readonly keywordP50Ms: number; readonly vectorP50Ms: number };
   readonly hnswUsed: boolean | null;
+  /** The in-process vector scan (server): its cold load, and the first search that waited for it. */
+  readonly scan: {
+    readonly loadMs: number | null;
+    readonly rows: number;
+    readonly firstSearchMs: number;
+    /** Median non-zero components of the local embedder's query vectors (of its dimension). */
+    readonly queryNonZeroMedian: number;
+    /** searchCode with a dense query vector (every component non-zero), as a semantic embedder gives. */
+    readonly dense: LatencyFigures | null;
+    /**
+     * searchCode right after a statement rewrote 64 vectors (one indexSearch embedding batch): the
+     * search first reads those 64 (the catch-up), where it had reloaded everything before the log.
+     */
+    readonly afterWrite: LatencyFigures & { readonly loadsDuring: number };
+  } | null;
 }
 
 /** Nearest-rank percentile. */
@@ -196,20 +214,21 @@ function figures(times: readonly number[]): LatencyFigures {
   };
 }
 
-// The vector retriever's statement as src/search/retrieve.ts runs it (language filter `ts`, `py`; 100
-// candidates), timed apart from the keyword retriever (retrieve.ts's own function) to show which
-// part of a search costs what.
-function vectorSql(storage: 'vector' | 'real[]', model: string, dim: number): string {
-  return storage === 'vector'
-    ? `select c.id, 1 - (e.embedding::vector(${dim}) <=> $1::vector(${dim})) as score
+// The pgvector statement as src/search/retrieve.ts runs it, to ask EXPLAIN whether HNSW is used.
+function pgvectorSql(model: string, dim: number): string {
+  return `select c.id, 1 - (e.embedding::vector(${dim}) <=> $1::vector(${dim})) as score
          from cbo_embeddings e join search_chunks c on c.id = e.owner_id
         where e.model = '${model}' and c.language = any($3::text[])
-        order by e.embedding::vector(${dim}) <=> $1::vector(${dim}) limit $2`
-    : `select c.id, (select sum(a * b) from unnest(e.embedding, $1::real[]) as t(a, b)) as score
-         from cbo_embeddings e join search_chunks c on c.id = e.owner_id
-        where e.model = '${model}' and c.language = any($3::text[])
-        order by score desc nulls last limit $2`;
+        order by e.embedding::vector(${dim}) <=> $1::vector(${dim}) limit $2`;
 }
+
+const median = (xs: readonly number[]) =>
+  Math.round(
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      0.5,
+    ) * 10,
+  ) / 10;
 
 async function retrieverTimes(
   b: Backend,
@@ -218,36 +237,51 @@ async function retrieverTimes(
 ): Promise<{ n: number; keywordP50Ms: number; vectorP50Ms: number; hnswUsed: boolean | null }> {
   const kw: number[] = [];
   const vec: number[] = [];
-  const sql = vectorSql(b.storage, embedder.model, embedder.dimension);
-  let hnswUsed: boolean | null = null;
   for (const s of sentences) {
     let t0 = performance.now();
     await keywordCandidates(b.db, s, {});
     kw.push(performance.now() - t0);
-    const [v] = await embedder.embed([s]);
-    const literal = b.storage === 'vector' ? `[${v!.join(',')}]` : `{${v!.join(',')}}`;
     t0 = performance.now();
-    // pgvector: with ef_search and iterative scans set as searchCode sets them.
-    const explained = await b.db.transaction(async (tx) => {
-      if (b.storage === 'vector')
-        await tx.exec('set local hnsw.ef_search = 200; set local hnsw.iterative_scan = relaxed_order');
-      await tx.query(sql, [literal, 100, ['ts', 'py']]);
-      vec.push(performance.now() - t0);
-      if (b.storage !== 'vector' || hnswUsed !== null) return null;
-      const { rows } = await tx.query<Record<string, string>>(`explain ${sql}`, [literal, 100, ['ts', 'py']]);
+    await vectorCandidates(b.db, s, { embedder });
+    vec.push(performance.now() - t0);
+  }
+  let hnswUsed: boolean | null = null;
+  if (b.storage === 'vector' && sentences[0]) {
+    const [v] = await embedder.embed([sentences[0]]);
+    const sql = pgvectorSql(embedder.model, embedder.dimension);
+    // With ef_search and iterative scans set as searchCode sets them.
+    hnswUsed = await b.db.transaction(async (tx) => {
+      await tx.exec('set local hnsw.ef_search = 200; set local hnsw.iterative_scan = relaxed_order');
+      const { rows } = await tx.query<Record<string, string>>(`explain ${sql}`, [
+        `[${v!.join(',')}]`,
+        100,
+        ['ts', 'py'],
+      ]);
       return rows.some((r) => Object.values(r).some((x) => String(x).includes('cbo_embeddings_hnsw')));
     });
-    if (explained !== null) hnswUsed = explained;
   }
-  const med = (xs: number[]) =>
-    Math.round(
-      percentile(
-        [...xs].sort((a, b) => a - b),
-        0.5,
-      ) * 10,
-    ) / 10;
-  return { n: sentences.length, keywordP50Ms: med(kw), vectorP50Ms: med(vec), hnswUsed };
+  return { n: sentences.length, keywordP50Ms: median(kw), vectorP50Ms: median(vec), hnswUsed };
 }
+
+/** The local embedder's vectors with every component set: a dense query, of the same model and size. */
+function denseEmbedder(embedder: Embedder): Embedder {
+  return {
+    model: embedder.model,
+    dimension: embedder.dimension,
+    embed: async (texts) => {
+      const vectors = await embedder.embed(texts);
+      return vectors.map((v, j) => {
+        const random = rng(j + 1);
+        const dense = v.map((x) => x + (random() - 0.5) * 0.02);
+        const norm = Math.hypot(...dense);
+        return dense.map((x) => x / norm);
+      });
+    },
+  };
+}
+
+const DENSE_QUERIES = 50;
+const AFTER_WRITE_ROUNDS = 20;
 
 /**
  * Times searchCode (fused, local embedder, limit 10) on each query after `warmup` unmeasured ones,
@@ -261,6 +295,10 @@ export async function measureLatency(
   warmup: number,
   budgetS: number,
 ): Promise<LatencyRun> {
+  // The first search loads the in-process vector scan (server): its time is the cold start.
+  const f0 = performance.now();
+  await searchCode(b.db, queries[0]!.text, { embedder, limit: 10 });
+  const firstSearchMs = Math.round(performance.now() - f0);
   // Warm-up: `warmup` queries, or 10 s where a query takes seconds.
   const w0 = performance.now();
   let warmed = 0;
@@ -289,6 +327,42 @@ export async function measureLatency(
     embedder,
     sentences.map((q) => q.text),
   );
+  let scan: LatencyRun['scan'] = null;
+  if (b.storage === 'real[]') {
+    const status = vectorScanStatus(b.db, embedder.model, embedder.dimension);
+    const nonZero = await Promise.all(
+      queries.map(async (q) => (await embedder.embed([q.text]))[0]!.filter((x) => x !== 0).length),
+    );
+    const dense = denseEmbedder(embedder);
+    const denseTimes: number[] = [];
+    for (const q of queries.slice(0, DENSE_QUERIES)) {
+      const t0 = performance.now();
+      await searchCode(b.db, q.text, { embedder: dense, limit: 10 });
+      denseTimes.push(performance.now() - t0);
+    }
+    const writeTimes: number[] = [];
+    const loadsBefore = vectorScanStatus(b.db, embedder.model, embedder.dimension).loads;
+    for (let round = 0; round < AFTER_WRITE_ROUNDS; round++) {
+      await b.db.query(
+        `update cbo_embeddings set updated_at = now()
+          where model = $1 and owner_id in (select owner_id from cbo_embeddings where model = $1
+                                             order by owner_id offset $2 limit 64)`,
+        [embedder.model, round * 64],
+      );
+      const t0 = performance.now();
+      await searchCode(b.db, queries[round % queries.length]!.text, { embedder, limit: 10 });
+      writeTimes.push(performance.now() - t0);
+    }
+    const loadsDuring = vectorScanStatus(b.db, embedder.model, embedder.dimension).loads - loadsBefore;
+    scan = {
+      afterWrite: { ...figures(writeTimes), loadsDuring },
+      loadMs: status.lastLoadMs,
+      rows: status.rows,
+      firstSearchMs,
+      queryNonZeroMedian: median(nonZero),
+      dense: status.state === 'loaded' ? figures(denseTimes) : null,
+    };
+  }
   const of = (type: LatencyQueryType) => figures(times.filter((t) => t.type === type).map((t) => t.ms));
   return {
     chunks,
@@ -305,5 +379,6 @@ export async function measureLatency(
       vectorP50Ms: retrievers.vectorP50Ms,
     },
     hnswUsed: retrievers.hnswUsed,
+    scan,
   };
 }

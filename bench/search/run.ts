@@ -15,7 +15,9 @@
  * Requires ripgrep (`apt-get install ripgrep`). Settings (environment): BENCH_PG_URL (default
  * postgres://postgres@127.0.0.1:5432; server parts are skipped, with a note, when it is not reachable),
  * BENCH_LATENCY_QUERIES (default 300), BENCH_LATENCY_BUDGET_S (seconds of measured queries per
- * configuration, default 40), BENCH_SIZES (chunk counts, default 10000,100000), BENCH_REVISION (default `git rev-parse --short HEAD`).
+ * configuration, default 40), BENCH_SIZES (chunk counts, default 10000,100000), BENCH_REVISION (default `git rev-parse --short HEAD`),
+ * BENCH_PARTS (`all`, the default, or `latency`: throughput and latency only, no quality run, written
+ * to bench/search/results-latency.json so the full run's results.json stays).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -35,6 +37,7 @@ import {
 } from '../../src/db/index.ts';
 import { indexRepository } from '../../src/kg/index.ts';
 import { chunkCode, createLocalEmbedder, type Embedder, indexSearch } from '../../src/search/index.ts';
+import { flushSearchIndexes } from '../../src/search/store.ts';
 import { loadavg, revision, versionOf } from '../common.ts';
 import {
   Bm25,
@@ -78,6 +81,8 @@ const LATENCY_QUERIES = Number(process.env.BENCH_LATENCY_QUERIES ?? 300);
 const LATENCY_BUDGET_S = Number(process.env.BENCH_LATENCY_BUDGET_S ?? 40);
 const WARMUP = 20;
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+const PARTS = process.env.BENCH_PARTS ?? 'all';
+if (PARTS !== 'all' && PARTS !== 'latency') throw new Error(`BENCH_PARTS=${PARTS}: use all or latency`);
 // The HNSW build after the bulk load: pgvector builds in memory when the graph fits in
 // maintenance_work_mem (64 MB by default in PGlite), about 3x faster at 100k chunks than spilling.
 const PGLITE_MAINTENANCE_WORK_MEM = '1GB';
@@ -343,7 +348,11 @@ async function throughputAndLatency(
       const g = await grow(backends, cpu.sources, names, embedder, have, size, nextReplica);
       nextReplica = g.nextReplica;
       have = g.chunks;
-      for (const b of backends) await b.db.exec('analyze');
+      // What indexSearch does after its writes (flush the GIN pending lists), then fresh statistics.
+      for (const b of backends) {
+        await flushSearchIndexes(b.db);
+        await b.db.exec('analyze');
+      }
       log(`latency: building the HNSW index on PGlite (${size} chunks)`);
       const hnswBuildMs = await buildVectorIndex(lite, embedder);
       growth.push({ ...g, hnswBuildMs });
@@ -494,7 +503,7 @@ function qualityTables(q: QualityResults, data: Dataset): string {
   return out.join('\n');
 }
 
-function throughputTable(t: Throughput, q: QualityResults): string {
+function throughputTable(t: Throughput, q: QualityResults | null): string {
   const cell = (x: IndexTimes | { skipped: string } | undefined, f: (i: IndexTimes) => string) =>
     !x || 'skipped' in x ? 'skipped' : f(x);
   const rows = [
@@ -509,17 +518,21 @@ function throughputTable(t: Throughput, q: QualityResults): string {
         (i) => `${num(i.chunks)} chunks in ${ms(i.indexSearchMs)}: ${num(i.chunksPerS)} chunks/s`,
       ),
     ],
-    [
-      'indexSearch, full, the stripped copy (quality run; PGlite in memory)',
-      cell(
-        q.indexing.pglite,
-        (i) => `${num(i.chunks)} chunks in ${ms(i.indexSearchMs)}: ${num(i.chunksPerS)} chunks/s`,
-      ),
-      cell(
-        q.indexing.postgres,
-        (i) => `${num(i.chunks)} chunks in ${ms(i.indexSearchMs)}: ${num(i.chunksPerS)} chunks/s`,
-      ),
-    ],
+    ...(q
+      ? [
+          [
+            'indexSearch, full, the stripped copy (quality run; PGlite in memory)',
+            cell(
+              q.indexing.pglite,
+              (i) => `${num(i.chunks)} chunks in ${ms(i.indexSearchMs)}: ${num(i.chunksPerS)} chunks/s`,
+            ),
+            cell(
+              q.indexing.postgres,
+              (i) => `${num(i.chunks)} chunks in ${ms(i.indexSearchMs)}: ${num(i.chunksPerS)} chunks/s`,
+            ),
+          ],
+        ]
+      : []),
     [
       'indexRepository before it (for scale)',
       cell(t.indexing.pglite, (i) => ms(i.indexRepositoryMs)),
@@ -574,7 +587,7 @@ function latencyTables(l: LatencyResults): string {
         'sentence p50/p95',
         'identifier p50/p95',
         'phrase p50/p95',
-        'keyword retriever / vector SQL alone, p50 ms',
+        'keyword / vector retriever alone, p50 ms',
         'target',
       ],
       rows,
@@ -603,6 +616,33 @@ function latencyTables(l: LatencyResults): string {
       ]),
     ),
   );
+  const scans = l.runs.filter((r) => r.scan);
+  if (scans.length > 0)
+    out.push(
+      '',
+      table(
+        [
+          'In-process vector scan (server)',
+          'rows loaded',
+          'cold load',
+          'first search (waits for the load)',
+          'query vector non-zeros (local embedder, median)',
+          'dense query vectors: searchCode p50 / p95 ms',
+          'right after a write of 64 vectors: searchCode p50 / max ms (full loads)',
+        ],
+        scans.map((r) => [
+          `${num(r.chunks)} chunks`,
+          num(r.scan!.rows),
+          r.scan!.loadMs === null ? 'not loaded (over budget)' : ms(r.scan!.loadMs),
+          ms(r.scan!.firstSearchMs),
+          `${r.scan!.queryNonZeroMedian}`,
+          r.scan!.dense
+            ? `${r.scan!.dense.p50Ms} / ${r.scan!.dense.p95Ms} (${r.scan!.dense.n} queries)`
+            : '-',
+          `${r.scan!.afterWrite.p50Ms} / ${r.scan!.afterWrite.maxMs} (${r.scan!.afterWrite.n} writes, ${r.scan!.afterWrite.loadsDuring} full loads)`,
+        ]),
+      ),
+    );
   if (l.skipped) out.push('', `Server runs skipped: ${l.skipped}.`);
   return out.join('\n');
 }
@@ -661,8 +701,53 @@ function missesList(data: Dataset, q: QualityResults, limit: number): string {
   ].join('\n');
 }
 
+interface Machine {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memoryGb: number;
+  readonly os: string;
+  readonly node: string;
+  readonly ripgrep: string;
+  readonly cogoRevision: string;
+  readonly loadAverageBefore: number[];
+  readonly loadAverageAfter: number[];
+}
+
+/** BENCH_PARTS=latency: results-latency.json and the latency and throughput tables. */
+function writeLatencyOnly(
+  machine: Machine,
+  totalMs: number,
+  throughput: Throughput,
+  latency: LatencyResults,
+) {
+  const resultsFile = join(HERE, 'results-latency.json');
+  const results = {
+    command: 'BENCH_PARTS=latency npm run bench:search',
+    machine,
+    benchmarkWallMs: totalMs,
+    throughput,
+    latency,
+  };
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  const biome = join(REPO, 'node_modules', '.bin', 'biome');
+  if (existsSync(biome)) spawnSync(biome, ['format', '--write', resultsFile], { stdio: 'ignore' });
+  process.stdout.write(
+    [
+      `Machine: ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB RAM, ${machine.os}; Node ${machine.node}; ` +
+        `cogo ${machine.cogoRevision}. Benchmark wall time ${(totalMs / 1000).toFixed(0)} s; ` +
+        `load average ${machine.loadAverageBefore.join(' / ')} before, ${machine.loadAverageAfter.join(' / ')} after.`,
+      '',
+      latencyTables(latency),
+      '',
+      throughputTable(throughput, null),
+      '',
+    ].join('\n'),
+  );
+  log(`done in ${(totalMs / 1000).toFixed(0)} s; results in ${relative(REPO, resultsFile)}`);
+}
+
 async function main(): Promise<void> {
-  const rg = requireRipgrep();
+  const rg = PARTS === 'all' ? requireRipgrep() : 'ripgrep not used';
   const started = performance.now();
   const loadBefore = loadavg();
   mkdirSync(WORK, { recursive: true });
@@ -679,13 +764,13 @@ async function main(): Promise<void> {
   const embedder = createLocalEmbedder();
   const admin = await connectAdmin();
   if ('skipped' in admin) log(`server parts skipped: ${admin.skipped}`);
-  const q = await quality(data, strippedRoot, embedder, admin);
+  const q = PARTS === 'all' ? await quality(data, strippedRoot, embedder, admin) : null;
   const { throughput, latency } = await throughputAndLatency(data, originalRoot, embedder, admin);
   if (!('skipped' in admin)) await admin.end();
 
   const totalMs = Math.round(performance.now() - started);
   const cpus = os.cpus();
-  const machine = {
+  const machine: Machine = {
     cpus: cpus.length,
     cpuModel: cpus[0]?.model ?? 'unknown',
     memoryGb: Math.round(os.totalmem() / 2 ** 30),
@@ -696,6 +781,10 @@ async function main(): Promise<void> {
     loadAverageBefore: loadBefore,
     loadAverageAfter: loadavg(),
   };
+  if (!q) {
+    writeLatencyOnly(machine, totalMs, throughput, latency);
+    return;
+  }
   const lite = q.cogo.pglite as CogoQuality;
   const results = {
     command: 'npm run bench:search',

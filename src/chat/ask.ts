@@ -22,6 +22,7 @@ export interface AskOptions {
   readonly root: string;
   readonly answerer: Answerer;
   readonly embedder?: Embedder;
+  readonly vectorMemoryBytes?: number;
   readonly languages?: readonly string[];
   readonly budgetTokens?: number;
   /** Revisions after the first draft while critics fail. */
@@ -78,6 +79,7 @@ export async function askRag(options: AskOptions, input: AskInput): Promise<AskO
     root: options.root,
     reader,
     ...(options.embedder ? { embedder: options.embedder } : {}),
+    ...(options.vectorMemoryBytes !== undefined ? { vectorMemoryBytes: options.vectorMemoryBytes } : {}),
     ...(options.languages ? { languages: options.languages } : {}),
     ...(options.budgetTokens ? { budgetTokens: options.budgetTokens } : {}),
     ...(input.correction ? { alsoAbout: input.correction.text } : {}),

@@ -38,6 +38,8 @@ export interface ChatServiceOptions {
   readonly root: string;
   readonly answerer: Answerer;
   readonly embedder?: Embedder;
+  /** The in-process vector scan's budget (COGO_VECTOR_MEMORY_MB) for evidence searches. */
+  readonly vectorMemoryBytes?: number;
   readonly maxRounds?: number;
   readonly budgetTokens?: number;
   readonly logger?: Logger;
@@ -200,6 +202,9 @@ export function createChatService(options: ChatServiceOptions): ChatService {
           root: options.root,
           answerer: options.answerer,
           ...(options.embedder ? { embedder: options.embedder } : {}),
+          ...(options.vectorMemoryBytes !== undefined
+            ? { vectorMemoryBytes: options.vectorMemoryBytes }
+            : {}),
           ...(options.maxRounds !== undefined ? { maxRounds: options.maxRounds } : {}),
           ...(options.budgetTokens ? { budgetTokens: options.budgetTokens } : {}),
         },

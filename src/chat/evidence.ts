@@ -105,6 +105,8 @@ export interface GatherOptions {
   readonly root: string;
   readonly reader?: RepoReader;
   readonly embedder?: Embedder;
+  /** The in-process vector scan's budget on a server without pgvector (COGO_VECTOR_MEMORY_MB). */
+  readonly vectorMemoryBytes?: number;
   /** Default `ts`, `py`. */
   readonly languages?: readonly string[];
   readonly budgetTokens?: number;
@@ -380,6 +382,7 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
       limit: (options.maxEntries ?? DEFAULT_MAX_ENTRIES) + 3,
       languages: [...languages, 'md'],
       ...(options.embedder ? { embedder: options.embedder } : {}),
+      ...(options.vectorMemoryBytes !== undefined ? { vectorMemoryBytes: options.vectorMemoryBytes } : {}),
     });
     const objectIds = [...new Set(result.hits.flatMap((h) => (h.objectId ? [h.objectId] : [])))];
     entries = (await loadObjects(db, objectIds)).slice(0, options.maxEntries ?? DEFAULT_MAX_ENTRIES);

@@ -41,6 +41,7 @@ export async function chatServiceFor(
     root,
     answerer,
     embedder: createEmbedder(ctx.config.embedding),
+    vectorMemoryBytes: ctx.config.search.vectorMemoryBytes,
     maxRounds: ctx.config.chat.maxRounds,
     budgetTokens: ctx.config.chat.evidenceTokens,
     logger: ctx.logger,

@@ -33,6 +33,7 @@ import {
   formatSearchResult,
   indexSearch,
   searchCode,
+  warmVectorScan,
 } from '../search/index.ts';
 import { createGatewayApp, startGateway } from '../services/gateway/index.ts';
 import { addChatCommands, chatServiceFor } from './chat-commands.ts';
@@ -145,6 +146,7 @@ export function createProgram(ctx: CliContext): Command {
             ...(opts.path ? { path: opts.path } : {}),
             tags: opts.tag,
             fusion: opts.fusion,
+            vectorMemoryBytes: ctx.config.search.vectorMemoryBytes,
           }),
         );
         write(ctx.stdout, opts.json ? JSON.stringify(result, null, 2) : formatSearchResult(result));
@@ -258,9 +260,17 @@ export function createProgram(ctx: CliContext): Command {
       const masterKey = ctx.config.llm.vaultMasterKey;
       // CHAT_EXECUTION=queue: answers are chat.answer jobs for `cogo worker chat`, streamed back over NOTIFY.
       const chatJobs = ctx.config.chat.execution === 'queue' ? await chatJobsFor(ctx, d) : undefined;
+      const embedder = createEmbedder(ctx.config.embedding);
+      const memoryBytes = ctx.config.search.vectorMemoryBytes;
+      // Without pgvector, load the vectors now rather than in the first search.
+      void warmVectorScan(d, { model: embedder.model, dimension: embedder.dimension, memoryBytes }).then(
+        (s) => s.state !== 'none' && ctx.logger.info({ vectorScan: s }, 'vector scan loaded'),
+        (error: unknown) => ctx.logger.warn({ err: error }, 'vector scan not loaded ahead of searches'),
+      );
       const app = createGatewayApp({
         db: d,
-        embedder: createEmbedder(ctx.config.embedding),
+        embedder,
+        vectorMemoryBytes: memoryBytes,
         logger: ctx.logger,
         router: createRouter({ db: d, ...ctx.config.llm }),
         ...(masterKey ? { vault: createKeyVault(d, { masterKey: parseMasterKey(masterKey) }) } : {}),
@@ -307,7 +317,11 @@ export function createProgram(ctx: CliContext): Command {
         }
         const embedder = createEmbedder(ctx.config.embedding);
         for (const query of DEMO_SEARCHES) {
-          const result = await searchCode(d, query, { embedder, limit: 5 });
+          const result = await searchCode(d, query, {
+            embedder,
+            limit: 5,
+            vectorMemoryBytes: ctx.config.search.vectorMemoryBytes,
+          });
           write(ctx.stdout, `\n$ cogo search ${JSON.stringify(query)}\n${formatSearchResult(result)}`);
         }
         const chat = await chatServiceFor(ctx, d, root, 'cli:demo');

@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       gatewayPort: CONFIG_DEFAULTS.GATEWAY_PORT,
       embedding: { provider: 'local', dimension: 384 },
       maxFileBytes: CONFIG_DEFAULTS.COGO_MAX_FILE_BYTES,
+      search: { vectorMemoryBytes: 2 ** 30 },
       coverageMin: { params: 70, returns: 80, fields: 80, lines: 100 },
       llm: {
         scoreVersion: 'v1',
@@ -31,6 +32,13 @@ describe('loadConfig', () => {
       jobs: { leaseCheckSeconds: 30 },
       auth: { verifyJwt: true, jwtSecret: undefined },
     });
+  });
+
+  it('reads the vector scan memory budget in MiB, 0 turning the scan off, and rejects a negative one', () => {
+    expect(loadConfig({ COGO_VECTOR_MEMORY_MB: '64' }).search.vectorMemoryBytes).toBe(64 * 2 ** 20);
+    expect(loadConfig({ COGO_VECTOR_MEMORY_MB: '0' }).search.vectorMemoryBytes).toBe(0);
+    expect(() => loadConfig({ COGO_VECTOR_MEMORY_MB: '-1' })).toThrow(ConfigError);
+    expect(() => loadConfig({ COGO_VECTOR_MEMORY_MB: 'lots' })).toThrow(ConfigError);
   });
 
   it('selects router score v2 with ROUTER_SCORE_V2 and reads the health TTL in minutes', () => {

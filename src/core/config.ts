@@ -9,6 +9,8 @@ export const CONFIG_DEFAULTS = {
   EMBEDDING_PROVIDER: 'local',
   EMBEDDING_DIMENSION_LOCAL: 384,
   COGO_MAX_FILE_BYTES: 1_000_000,
+  // 1 GiB holds about 500k vectors of 384 floats, with room for added rows (src/search/vector-load.ts).
+  COGO_VECTOR_MEMORY_MB: 1024,
   KG_COVERAGE_PARAMS_MIN: 70,
   KG_COVERAGE_RETURNS_MIN: 80,
   KG_COVERAGE_FIELDS_MIN: 80,
@@ -68,6 +70,11 @@ const envSchema = z.object({
   EMBEDDING_MODEL: z.string().trim().min(1).optional(),
   EMBEDDING_DIMENSION: z.coerce.number().int().positive().max(16_000).optional(),
   COGO_MAX_FILE_BYTES: z.coerce.number().int().positive().default(CONFIG_DEFAULTS.COGO_MAX_FILE_BYTES),
+  COGO_VECTOR_MEMORY_MB: z.coerce
+    .number()
+    .min(0)
+    .max(1_048_576)
+    .default(CONFIG_DEFAULTS.COGO_VECTOR_MEMORY_MB),
   KG_COVERAGE_PARAMS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_PARAMS_MIN),
   KG_COVERAGE_RETURNS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_RETURNS_MIN),
   KG_COVERAGE_FIELDS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_FIELDS_MIN),
@@ -129,6 +136,13 @@ export interface CogoConfig {
         readonly dimension: number;
       };
   readonly maxFileBytes: number;
+  readonly search: {
+    /**
+     * Without pgvector, the memory the in-process vector scan may hold per database and model
+     * (`COGO_VECTOR_MEMORY_MB`); past it, or at 0, vectors are scored in SQL.
+     */
+    readonly vectorMemoryBytes: number;
+  };
   readonly coverageMin: {
     readonly params: number;
     readonly returns: number;
@@ -214,6 +228,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     gatewayPort: e.GATEWAY_PORT,
     embedding,
     maxFileBytes: e.COGO_MAX_FILE_BYTES,
+    search: { vectorMemoryBytes: Math.round(e.COGO_VECTOR_MEMORY_MB * 2 ** 20) },
     coverageMin: {
       params: e.KG_COVERAGE_PARAMS_MIN,
       returns: e.KG_COVERAGE_RETURNS_MIN,

@@ -57,3 +57,13 @@ export class EmbeddingError extends CogoError {
     this.retryAfterMs = options.retryAfterMs;
   }
 }
+
+/** The in-process vector scan read a different number of vectors than it counted in the same snapshot. */
+export class VectorScanError extends CogoError {
+  override readonly code = 'VECTOR_SCAN_INCONSISTENT' as const;
+
+  constructor(message: string, options: { readonly cause?: unknown } = {}) {
+    super('VECTOR_SCAN_INCONSISTENT', message, { cause: options.cause, isRetryable: true });
+    this.name = 'VectorScanError';
+  }
+}

@@ -5,7 +5,7 @@
 export { type Chunk, type ChunkLimits, chunkCode, chunkMarkdown, DEFAULT_CHUNK_LIMITS } from './chunker.ts';
 export { createEmbedder } from './create-embedder.ts';
 export type { Embedder } from './embedder.ts';
-export { EmbeddingError } from './errors.ts';
+export { EmbeddingError, VectorScanError } from './errors.ts';
 export { formatSearchIndexReport, formatSearchResult } from './format.ts';
 export { DOC_INCLUDE, indexSearch, type SearchIndexOptions, type SearchIndexReport } from './indexer.ts';
 export { createLocalEmbedder, type LocalEmbedderOptions } from './local-embedder.ts';
@@ -29,8 +29,15 @@ export {
   type SearchResult,
   type SearchWeights,
   searchCode,
+  VECTOR_PATHS,
   type VectorPath,
 } from './retrieve.ts';
 export { chunkFileHashes } from './store.ts';
 export { documentFrequencies } from './terms.ts';
 export { codeTokens, splitIdentifier } from './tokens.ts';
+export {
+  DEFAULT_VECTOR_MEMORY_BYTES,
+  type VectorScanStatus,
+  vectorScanStatus,
+  warmVectorScan,
+} from './vector-scan.ts';

@@ -116,6 +116,7 @@ export async function indexSearch(db: Db, options: SearchIndexOptions): Promise<
   await flush();
   const removed = [...existing.keys()].filter((p) => !wanted.has(p) && !changedDuringRun.includes(p));
   await db.transaction((tx) => store.deleteFileChunks(tx, removed));
+  if (written > 0 || removed.length > 0) await store.flushSearchIndexes(db);
 
   const embeddings = await embedPending(db, options);
   const { rows: total } = await db.query<{ n: number }>('select count(*)::int as n from search_chunks');

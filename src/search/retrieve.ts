@@ -4,6 +4,8 @@ import type { Embedder } from './embedder.ts';
 import { recordSearch } from './metrics.ts';
 import { modelLiteral, vectorIndexName } from './store.ts';
 import { codeTokens } from './tokens.ts';
+import { readVectorIndexState, usesVectorIndex } from './vector-plan.ts';
+import { DEFAULT_VECTOR_MEMORY_BYTES, scanVectors } from './vector-scan.ts';
 
 export const FUSION_MODES = ['rrf', 'weighted'] as const;
 export type FusionMode = (typeof FUSION_MODES)[number];
@@ -30,6 +32,11 @@ export interface SearchOptions {
   readonly weights?: Partial<SearchWeights>;
   /** The RRF constant: 1 / (k + rank). */
   readonly rrfK?: number;
+  /**
+   * Without pgvector: the most memory (bytes) the in-process vector scan may hold per database and
+   * model; past it, or at 0, vectors are scored in SQL. Default `DEFAULT_VECTOR_MEMORY_BYTES` (1 GiB).
+   */
+  readonly vectorMemoryBytes?: number;
 }
 
 export const DEFAULT_LANGUAGES = ['ts', 'py'] as const;
@@ -41,7 +48,15 @@ const CANDIDATES = 100;
 
 /** exact, prefix, fuzzy: a one-identifier query; mentioned: an identifier a sentence writes in code form. */
 export type NameMatch = 'exact' | 'prefix' | 'fuzzy' | 'mentioned';
-export type VectorPath = 'pgvector-hnsw' | 'pgvector-exact' | 'exact-real[]' | 'none';
+export const VECTOR_PATHS = [
+  'pgvector-hnsw',
+  'pgvector-exact',
+  'exact-memory',
+  'exact-real[]',
+  'none',
+] as const;
+/** How vector retrieval ran (SEARCH_V1.md). */
+export type VectorPath = (typeof VECTOR_PATHS)[number];
 
 /** Why a hit ranks where it does: each signal's rank and raw score, and the fused score. */
 export interface ScoreBreakdown {
@@ -72,7 +87,10 @@ export interface SearchHit {
 export interface SearchResult {
   readonly query: string;
   readonly hits: readonly SearchHit[];
-  /** Which vector retrieval ran: pgvector with its HNSW index (or without one), exact scoring over real[], or none. */
+  /**
+   * Which vector retrieval ran: pgvector with its HNSW index (or without one), exact scoring in this
+   * process (`exact-memory`) or in SQL over real[] (`exact-real[]`), or none.
+   */
   readonly vectorPath: VectorPath;
   readonly model: string | null;
   readonly fusion: FusionMode;
@@ -109,21 +127,18 @@ export const BM25 = { k1: 1.2, b: 0.75 } as const;
 // while they fit. It bounds the candidates, and so the cost, on a large corpus (SEARCH_V1.md).
 export const KEYWORD_POSTINGS_BUDGET = 1000;
 
-interface QueryTerm {
-  readonly term: string;
-  readonly df: number;
-  readonly idf: number;
-}
-
-/** Quotes a lexeme for a tsquery literal. */
-function lexeme(term: string): string {
-  return `'${term.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
-}
-
-async function queryTerms(db: Db, query: string): Promise<{ terms: QueryTerm[]; avgLength: number }> {
+/**
+ * Keyword retrieval ranked by Okapi BM25 over the chunks' keyword vectors, with document
+ * frequencies and lengths kept exact by triggers (migration 00004). Candidates are the chunks that
+ * contain one of the query's rarest terms, added while their postings fit the budget (the rarest
+ * always, capped at the budget); every candidate is scored on all the query's terms. One statement:
+ * the query's terms, their statistics and the scores (a second round trip cost 2-10 ms on a busy server).
+ */
+export async function keywordCandidates(db: Db, query: string, options: SearchOptions): Promise<Ranked[]> {
   const text = [...new Set(codeTokens(query))].join(' ');
-  if (text.length === 0) return { terms: [], avgLength: 1 };
-  const { rows } = await db.query<{ term: string; df: number; chunks: string; total_len: number }>(
+  if (text.length === 0) return [];
+  const f = filterSql(options, 5);
+  const { rows } = await db.query<Ranked>(
     `with words as (
        select t.term, to_tsvector('english', t.term) <> ''::tsvector as content
          from unnest(tsvector_to_array(to_tsvector('simple', $1))) as t(term)
@@ -133,69 +148,42 @@ async function queryTerms(db: Db, query: string): Promise<{ terms: QueryTerm[]; 
        select term from words where content or not exists (select 1 from words where content)
        union
        select t.term from unnest(tsvector_to_array(to_tsvector('english', $1))) as t(term)
-     )
-     select q.term, s.df, st.chunks, st.total_len
-       from q join search_terms s on s.term = q.term cross join search_stats st
-      where s.df > 0`,
-    [text],
-  );
-  const n = Number(rows[0]?.chunks ?? 0);
-  const avgLength = Math.max(1, Number(rows[0]?.total_len ?? 0) / Math.max(1, n));
-  const terms = rows
-    .map((r) => ({ term: r.term, df: r.df, idf: Math.log(1 + (n - r.df + 0.5) / (r.df + 0.5)) }))
-    .sort((a, b) => a.df - b.df || (a.term < b.term ? -1 : 1));
-  return { terms, avgLength };
-}
-
-/**
- * Keyword retrieval ranked by Okapi BM25 over the chunks' keyword vectors, with document
- * frequencies and lengths kept exact by triggers (migration 00004). Candidates are the chunks that
- * contain one of the query's rarest terms, added while their postings fit the budget (the rarest
- * always, capped at the budget); every candidate is scored on all the query's terms.
- */
-export async function keywordCandidates(db: Db, query: string, options: SearchOptions): Promise<Ranked[]> {
-  const { terms, avgLength } = await queryTerms(db, query);
-  if (terms.length === 0) return [];
-  const essential: QueryTerm[] = [];
-  let postings = 0;
-  for (const t of terms) {
-    if (essential.length > 0 && postings + t.df > KEYWORD_POSTINGS_BUDGET) break;
-    essential.push(t);
-    postings += t.df;
-  }
-  // Within the budget, no LIMIT: the planner then reads the GIN index for the few matches. Past
-  // it (one term alone is that common), take the first matches the budget allows.
-  const cap = postings > KEYWORD_POSTINGS_BUDGET ? `limit ${KEYWORD_POSTINGS_BUDGET}` : '';
-  const f = filterSql(options, 7);
-  // Only the query's lexemes are kept of each candidate's vector, in C: every lexeme is set to
-  // weight D, the query's to A, and only A is kept. tf = its positions.
-  const { rows } = await db.query<Ranked>(
-    `with cand as (
+     ), terms as (
+       -- Rarest first, equal frequencies by term in code-unit order.
+       select q.term, s.df,
+              ln(1 + (st.chunks::float8 - s.df + 0.5) / (s.df + 0.5)) as idf,
+              greatest(1, st.total_len / greatest(1, st.chunks)) as avg_len,
+              row_number() over w as rn, sum(s.df) over w as postings
+         from q join search_terms s on s.term = q.term cross join search_stats st
+        where s.df > 0
+       window w as (order by s.df, q.term collate "C")
+     ), essential as (
+       -- The terms whose postings fit the budget, the rarest always, as a tsquery of quoted lexemes.
+       select string_agg('''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || '''', ' | ')::tsquery as tsq,
+              sum(df) as postings
+         from terms where rn = 1 or postings <= $2
+     ), cand as (
+       -- Only the query's lexemes are kept of each candidate's vector, in C: every lexeme is set to
+       -- weight D, the query's to A, and only A is kept. tf = its positions.
        select c.id, c.keyword_len,
-              ts_filter(setweight(setweight(c.keywords, 'D'), 'A', $2::text[]), '{a}') as matched
+              ts_filter(setweight(setweight(c.keywords, 'D'), 'A', (select array_agg(term) from terms)), '{a}') as matched
          from search_chunks c
-        where c.keywords @@ $1::tsquery and ${f.sql}
-        ${cap}
+        where c.keywords @@ (select tsq from essential) and ${f.sql}
+        -- Within the budget no limit (null); past it (one term alone is that common), the first
+        -- matches the budget allows.
+        limit (select case when postings > $2 then $2::bigint end from essential)
      ), tf as (
        select cand.id, cand.keyword_len, u.lexeme, cardinality(u.positions)::float8 as tf
          from cand, unnest(cand.matched) as u(lexeme, positions, weights)
      )
      select tf.id,
-            sum(t.idf * tf.tf * ($4::float8 + 1)
-                / (tf.tf + $4::float8 * (1 - $5::float8 + $5::float8 * tf.keyword_len / $6::float8))) as score
-       from tf join unnest($2::text[], $3::float8[]) as t(term, idf) on t.term = tf.lexeme
+            sum(t.idf * tf.tf * ($3::float8 + 1)
+                / (tf.tf + $3::float8 * (1 - $4::float8 + $4::float8 * tf.keyword_len / t.avg_len))) as score
+       from tf join terms t on t.term = tf.lexeme
       group by tf.id
       order by score desc, tf.id
       limit ${CANDIDATES}`,
-    [
-      essential.map((t) => lexeme(t.term)).join(' | '),
-      terms.map((t) => t.term),
-      terms.map((t) => t.idf),
-      BM25.k1,
-      BM25.b,
-      avgLength,
-      ...f.params,
-    ],
+    [text, KEYWORD_POSTINGS_BUDGET, BM25.k1, BM25.b, ...f.params],
   );
   return rows.map((r) => ({ id: r.id, score: Number(r.score) }));
 }
@@ -272,7 +260,11 @@ async function nameCandidates(
   ].slice(0, CANDIDATES);
 }
 
-async function vectorCandidates(
+/**
+ * Vector retrieval: pgvector (HNSW or exact) where the database has it; without it, exact scoring in
+ * this process (vector-scan.ts) within the memory budget, else in SQL over real[].
+ */
+export async function vectorCandidates(
   db: Db,
   query: string,
   options: SearchOptions,
@@ -287,35 +279,62 @@ async function vectorCandidates(
   const model = modelLiteral(embedder.model);
   if (storage === 'vector') {
     const dim = Math.floor(embedder.dimension);
+    const indexName = vectorIndexName(embedder.model, dim);
+    const sql = `select c.id, 1 - (e.embedding::vector(${dim}) <=> $1::vector(${dim})) as score
+           from cbo_embeddings e join search_chunks c on c.id = e.owner_id
+          where e.model = ${model} and ${f.sql}
+          order by e.embedding::vector(${dim}) <=> $1::vector(${dim}) limit $2`;
+    const params = [`[${vector.join(',')}]`, CANDIDATES, ...f.params];
     // HNSW returns at most ef_search rows (40 by default): ask for as many as the candidates wanted,
     // and let pgvector keep scanning when filters drop rows (iterative scans, pgvector >= 0.8).
-    const rows = await db.transaction(async (tx) => {
+    return db.transaction(async (tx) => {
       await tx.exec(
         `set local hnsw.ef_search = ${CANDIDATES * 2}; set local hnsw.iterative_scan = relaxed_order`,
       );
-      const result = await tx.query<Ranked>(
-        `select c.id, 1 - (e.embedding::vector(${dim}) <=> $1::vector(${dim})) as score
-           from cbo_embeddings e join search_chunks c on c.id = e.owner_id
-          where e.model = ${model} and ${f.sql}
-          order by e.embedding::vector(${dim}) <=> $1::vector(${dim}) limit $2`,
-        [`[${vector.join(',')}]`, CANDIDATES, ...f.params],
-      );
-      return result.rows;
+      const { rows } = await tx.query<Ranked>(sql, params);
+      // The label says what ran: HNSW only when the index exists and the planner reads it.
+      const state = await readVectorIndexState(tx, indexName, embedder.model);
+      const key = `${embedder.model}\u0000${dim}\u0000${state.generation}\u0000${f.sql}\u0000${JSON.stringify(f.params)}`;
+      const hnsw = state.hasIndex && (await usesVectorIndex(db, tx, key, indexName, sql, params));
+      return {
+        ranked: rows.map((r) => ({ id: r.id, score: Number(r.score) })),
+        path: hnsw ? ('pgvector-hnsw' as const) : ('pgvector-exact' as const),
+      };
     });
-    const { rows: index } = await db.query('select 1 from pg_indexes where indexname = $1', [
-      vectorIndexName(embedder.model, dim),
-    ]);
-    return {
-      ranked: rows.map((r) => ({ id: r.id, score: Number(r.score) })),
-      path: index.length > 0 ? 'pgvector-hnsw' : 'pgvector-exact',
-    };
   }
-  // Without pgvector: exact cosine (vectors are unit length, so the dot product) over real[].
+  // Without pgvector: exact cosine (vectors are unit length, so the dot product), in this process
+  // while the model's vectors fit the memory budget, else in SQL over real[].
+  const memoryBytes = options.vectorMemoryBytes ?? DEFAULT_VECTOR_MEMORY_BYTES;
+  if (memoryBytes > 0) {
+    const hits = await scanVectors(db, {
+      model: embedder.model,
+      vector,
+      limit: CANDIDATES,
+      memoryBytes,
+      keep: async (ids) => {
+        const g = filterSql(options, 2);
+        const { rows } = await db.query<{ id: string }>(
+          `select c.id from search_chunks c where c.id = any($1::text[]) and ${g.sql}`,
+          [ids, ...g.params],
+        );
+        return new Set(rows.map((r) => r.id));
+      },
+      allowed: async () => {
+        const g = filterSql(options, 1);
+        const { rows } = await db.query<{ id: string }>(
+          `select c.id from search_chunks c where ${g.sql}`,
+          g.params,
+        );
+        return new Set(rows.map((r) => r.id));
+      },
+    });
+    if (hits) return { ranked: hits, path: 'exact-memory' };
+  }
   const { rows } = await db.query<Ranked>(
     `select c.id, (select sum(a * b) from unnest(e.embedding, $1::real[]) as t(a, b)) as score
        from cbo_embeddings e join search_chunks c on c.id = e.owner_id
       where e.model = ${model} and ${f.sql}
-      order by score desc nulls last limit $2`,
+      order by score desc nulls last, c.id limit $2`,
     [`{${vector.join(',')}}`, CANDIDATES, ...f.params],
   );
   return { ranked: rows.map((r) => ({ id: r.id, score: Number(r.score) })), path: 'exact-real[]' };
@@ -338,6 +357,7 @@ interface ChunkRow {
 }
 
 async function loadChunks(db: Db, ids: readonly string[]): Promise<Map<string, ChunkRow>> {
+  if (ids.length === 0) return new Map();
   const { rows } = await db.query<ChunkRow>(
     `select c.id, c.object_id, c.path, c.start_line, c.end_line, c.language, c.kind, c.symbol, c.name,
             c.signature, c.tags, c.content,
@@ -367,15 +387,28 @@ export async function searchCode(db: Db, query: string, options: SearchOptions =
   const fusion = options.fusion ?? 'rrf';
   const weights = { ...DEFAULT_WEIGHTS, ...options.weights };
   const k = options.rrfK ?? DEFAULT_RRF_K;
-  const [keyword, name, vector] = await Promise.all([
-    keywordCandidates(db, query, options),
-    nameCandidates(db, query, options),
-    vectorCandidates(db, query, options),
+  // On a server, each retriever's chunks are loaded as soon as it is done, on the pool, while the
+  // others still run (the slowest retriever then waits for only its own new chunks); PGlite runs one
+  // statement at a time, where one load for all is cheaper.
+  const pipelined = db.dialect === 'postgres';
+  const chunks = new Map<string, ChunkRow>();
+  const requested = new Set<string>();
+  const loadNew = async <T extends { readonly ranked: readonly Ranked[] }>(found: T): Promise<T> => {
+    if (!pipelined) return found;
+    const ids = found.ranked.map((r) => r.id).filter((id) => !requested.has(id));
+    for (const id of ids) requested.add(id);
+    for (const [id, row] of await loadChunks(db, ids)) chunks.set(id, row);
+    return found;
+  };
+  const [{ ranked: keyword }, { ranked: name }, vector] = await Promise.all([
+    keywordCandidates(db, query, options).then((ranked) => loadNew({ ranked })),
+    nameCandidates(db, query, options).then((ranked) => loadNew({ ranked })),
+    vectorCandidates(db, query, options).then(loadNew),
   ]);
   const ids = [
     ...new Set([...name.map((r) => r.id), ...keyword.map((r) => r.id), ...vector.ranked.map((r) => r.id)]),
   ];
-  const chunks = await loadChunks(db, ids);
+  if (!pipelined) for (const [id, row] of await loadChunks(db, ids)) chunks.set(id, row);
   const inPath = options.path ? picomatch(options.path, { dot: true }) : () => true;
   const maxDegree = Math.max(1, ...[...chunks.values()].map((c) => c.in_degree));
   const kwNorm = minMax(keyword.map((r) => r.score));

@@ -23,6 +23,8 @@ export interface GatewayAppOptions {
   readonly db: Db;
   /** Enables vector retrieval in search; without one, keyword, name and graph signals only. */
   readonly embedder?: Embedder;
+  /** The in-process vector scan's memory budget (bytes) where the database has no pgvector; see `searchCode`. */
+  readonly vectorMemoryBytes?: number;
   /** Receives the details (stack, SQL) that responses leave out. */
   readonly logger?: Logger;
   /** Serves `POST /api/router-select` (with `auth`). */
@@ -159,6 +161,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
       ...(p.path ? { path: p.path } : {}),
       ...(p.tag ? { tags: p.tag } : {}),
       ...(embedder ? { embedder } : {}),
+      ...(options.vectorMemoryBytes === undefined ? {} : { vectorMemoryBytes: options.vectorMemoryBytes }),
     });
     return c.json({ ok: true, result });
   });

@@ -1,0 +1,11 @@
+drop trigger cbo_embeddings_truncated on cbo_embeddings;
+drop trigger cbo_embeddings_updated on cbo_embeddings;
+drop trigger cbo_embeddings_removed on cbo_embeddings;
+drop trigger cbo_embeddings_added on cbo_embeddings;
+drop function cbo_embeddings_bump_truncated();
+drop function cbo_embeddings_bump_updated();
+drop function cbo_embeddings_bump_removed();
+drop function cbo_embeddings_bump_added();
+drop function bump_embedding_generations(text[], text[]);
+drop table cbo_embedding_changes;
+drop table cbo_embedding_generations;
