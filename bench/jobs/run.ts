@@ -6,6 +6,8 @@
  *   3. drain: claim -> no-op handler -> complete, through `Jobs.work`, at concurrency 1 and 4
  *   4. takeover: a job whose worker stopped settling is claimed again this long after its lease
  *      ran out (pg-boss checks leases every `leaseCheckIntervalSeconds`, 1 s here)
+ *   5. enqueue-to-start: an idle worker (default 500 ms poll, woken by the enqueue's NOTIFY), one job
+ *      at a time: from the enqueue call to the handler's start
  * Writes bench/jobs/results.json and prints the table for BENCHMARKS.md.
  */
 import { writeFileSync } from 'node:fs';
@@ -104,6 +106,40 @@ async function takeover(jobs: Jobs): Promise<number> {
   return (claimedAt - leaseEnd) / 1000;
 }
 
+const LATENCY_JOBS = Number(process.env.BENCH_LATENCY_JOBS ?? 100);
+
+/** From the enqueue call to the handler's start, one job at a time, on an idle worker in the same process. */
+async function enqueueToStart(jobs: Jobs): Promise<number[]> {
+  const def = type('latency');
+  await jobs.register(def);
+  const started = new Map<number, number>();
+  const worker = jobs.work(def, async (e) => {
+    started.set(e.payload.n, performance.now());
+  });
+  await new Promise((r) => setTimeout(r, 600));
+  const latencies: number[] = [];
+  for (let i = 0; i < LATENCY_JOBS; i++) {
+    const t0 = performance.now();
+    await jobs.enqueue(def, {
+      source: 'bench',
+      target: 'worker.bench',
+      payload: { n: i },
+      idempotencyKey: `l${i}`,
+    });
+    await waitUntil(async () => started.has(i), 10_000);
+    latencies.push(started.get(i)! - t0);
+    // Let the worker go idle again, as between real requests.
+    await new Promise((r) => setTimeout(r, 30));
+  }
+  await worker.stop();
+  return latencies;
+}
+
+const pctl = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
+};
+
 async function measure(adapter: 'pglite' | 'postgres') {
   let db: Db;
   let drop: (() => Promise<void>) | undefined;
@@ -134,12 +170,19 @@ async function measure(adapter: 'pglite' | 'postgres') {
     const drain4 = await drain(db, jobs, 4);
     log(`${adapter}: takeover`);
     const takeoverSeconds = await takeover(jobs);
+    log(`${adapter}: enqueue-to-start`);
+    const latency = await enqueueToStart(jobs);
     return {
       adapter,
       enqueueMsMedian: round(median(enqueue)),
       duplicateEnqueueMsMedian: round(median(duplicate)),
       drainJobsPerSecond: { concurrency1: round(drain1, 1), concurrency4: round(drain4, 1) },
       takeoverSecondsAfterLease: round(takeoverSeconds, 2),
+      enqueueToStartMs: {
+        p50: round(pctl(latency, 50), 1),
+        p95: round(pctl(latency, 95), 1),
+        max: round(pctl(latency, 100), 1),
+      },
     };
   } finally {
     await jobs.stop();
@@ -154,11 +197,11 @@ const out = { revision: revision(), jobs: JOBS, node: process.version, loadavg: 
 writeFileSync(join(REPO, 'bench/jobs/results.json'), `${JSON.stringify(out, null, 2)}\n`);
 process.stdout.write(
   [
-    '| database | enqueue (ms, median) | duplicate enqueue (ms, median) | drain, 1 at a time (jobs/s) | drain, 4 at a time (jobs/s) | takeover after lease end (s) |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| database | enqueue (ms, median) | duplicate enqueue (ms, median) | drain, 1 at a time (jobs/s) | drain, 4 at a time (jobs/s) | takeover after lease end (s) | enqueue to start (ms, p50 / p95 / max) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.adapter} | ${r.enqueueMsMedian} | ${r.duplicateEnqueueMsMedian} | ${r.drainJobsPerSecond.concurrency1} | ${r.drainJobsPerSecond.concurrency4} | ${r.takeoverSecondsAfterLease} |`,
+        `| ${r.adapter} | ${r.enqueueMsMedian} | ${r.duplicateEnqueueMsMedian} | ${r.drainJobsPerSecond.concurrency1} | ${r.drainJobsPerSecond.concurrency4} | ${r.takeoverSecondsAfterLease} | ${r.enqueueToStartMs.p50} / ${r.enqueueToStartMs.p95} / ${r.enqueueToStartMs.max} |`,
     ),
     '',
   ].join('\n'),
