@@ -170,4 +170,60 @@ describe('chat through a gateway process and a chat worker process', () => {
       await server.close();
     }
   });
+
+  it('drains on SIGTERM mid-answer: the answer it holds completes, then the worker exits 0', async () => {
+    const server: LlmTestServer = await startLlmTestServer();
+    try {
+      await applyLocalChatCatalog(t.db, server.url, ['m1']);
+      const answer =
+        'sumAreas adds the areas of the shapes it is given and the extra numbers after them, in order.';
+      server.script('m1', [
+        {
+          reply: '',
+          deltaDelayMs: 100,
+          json: contractReply(answer, [await citationOfSymbol(t.db, 'sumAreas')]),
+        },
+      ]);
+      const llmEnv = { ...env, CHAT_ANSWERER: 'llm' };
+      const worker = await startRole(['--repo', root, 'worker', 'chat', '--port', '0'], llmEnv);
+      const gateway = await startRole(['--repo', root, 'gateway', '--port', '0'], llmEnv);
+      running.push(worker, gateway);
+      const session = (
+        (await (await fetch(`${gateway.url}/api/chat/sessions`, { method: 'POST' })).json()) as {
+          result: { id: string };
+        }
+      ).result;
+      const res = await fetch(`${gateway.url}/api/chat/sessions/${session.id}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ content: 'What does sumAreas do?' }),
+      });
+      let signalled = false;
+      let draining: number | undefined;
+      const events = await readSse(res, (e) => {
+        if (e.event !== 'delta' || signalled) return;
+        signalled = true;
+        worker.child.kill('SIGTERM');
+        // Shortly after the signal, while the held answer still streams, the worker says it is draining.
+        void new Promise((r) => setTimeout(r, 300))
+          .then(() => fetch(`${worker.url}/healthz`))
+          .then(
+            (h) => {
+              draining = h.status;
+            },
+            () => undefined,
+          );
+      });
+      const final = events.at(-1)!.data as { message: ChatMessageRecord; response: LlmResponse };
+      expect(final.message.status).toBe('complete');
+      expect(final.response.answer).toBe(answer);
+      expect(events.some((e) => e.event === 'restart')).toBe(false);
+      expect(await worker.exited).toBe(0);
+      expect(draining).toBe(503);
+      gateway.child.kill('SIGTERM');
+      await gateway.exited;
+    } finally {
+      await server.close();
+    }
+  });
 });
