@@ -29,8 +29,15 @@ describe('chat through a gateway process and a chat worker process', () => {
       JOBS_LEASE_CHECK_SECONDS: '1',
     };
   });
+  /** Stops every role a test started (they share the database with the next test's roles). */
+  const stopAll = async () => {
+    for (const p of running.splice(0)) {
+      p.child.kill('SIGKILL');
+      await p.exited;
+    }
+  };
   afterAll(async () => {
-    for (const p of running) p.child.kill('SIGKILL');
+    await stopAll();
     await t?.dispose();
   });
 
@@ -168,6 +175,7 @@ describe('chat through a gateway process and a chat worker process', () => {
       expect(server.requests.filter((r) => r.model === 'm1')).toHaveLength(2);
     } finally {
       await server.close();
+      await stopAll();
     }
   });
 
@@ -215,7 +223,10 @@ describe('chat through a gateway process and a chat worker process', () => {
           );
       });
       const final = events.at(-1)!.data as { message: ChatMessageRecord; response: LlmResponse };
-      expect(final.message.status).toBe('complete');
+      expect({ status: final.message.status, error: final.message.errorMessage }).toEqual({
+        status: 'complete',
+        error: null,
+      });
       expect(final.response.answer).toBe(answer);
       expect(events.some((e) => e.event === 'restart')).toBe(false);
       expect(await worker.exited).toBe(0);
