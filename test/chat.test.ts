@@ -45,6 +45,11 @@ async function metric(
 /** A copy of the ts-basic fixture, indexed (graph and search) into a fresh database. */
 async function indexedFixture(t: TestDatabase): Promise<string> {
   const root = copyFixture('ts-basic');
+  // A module that only re-exports, as an index.ts does.
+  writeFileSync(
+    join(root, 'src', 'index.ts'),
+    "export { sumAreas } from './util.ts';\nexport * from './shapes.ts';\n",
+  );
   await indexRepository(t.db, { root, maxFileBytes: 1_000_000, full: true });
   await indexSearch(t.db, { root, embedder, maxFileBytes: 1_000_000 });
   return root;
@@ -119,6 +124,22 @@ describe('the built-in answerer on a fixture repository', () => {
     // `export { untyped }` exports it too.
     expect(o.response.answer).toMatch(/`untyped` \(/);
     expectClean(o);
+  });
+
+  it('says what a module that only re-exports imports, citing the lines', async () => {
+    const o = await ask(t.db, root, 'What does src/index.ts export?');
+    expect(o.response.status).toBe('answered');
+    expect(o.response.answer).toMatch(/declares nothing itself/);
+    expect(o.response.answer).toMatch(/`src\/util\.ts`/);
+    expect(o.response.answer).toMatch(/`src\/shapes\.ts`/);
+    expect(cited(o)).toEqual(expect.arrayContaining(['src/index.ts:1', 'src/index.ts:2']));
+    expectClean(o);
+  });
+
+  it('declines a qualified name that does not exist instead of answering about its class', async () => {
+    const o = await ask(t.db, root, 'Where is Circle.grow defined?');
+    expect(o.response.status).toBe('cannot_answer');
+    expect(o.response.answer).toMatch(/No definition named `Circle\.grow`/);
   });
 
   it('lists what uses a type', async () => {

@@ -237,6 +237,8 @@ describe('docs/specs/LLM_RESPONSE_JSON_V1.md', () => {
     for (const k of keys) expect(tableRow(doc, `\`${k}\``).length).toBeGreaterThan(0);
     const json = llmResponseJsonSchema() as { required: string[]; additionalProperties: boolean };
     expect(json.required.sort()).toEqual([...keys].sort());
+    // The answer first, so a model's structured output streams it from the start.
+    expect(Object.keys((json as unknown as { properties: object }).properties)[0]).toBe('answer');
     expect(json.additionalProperties).toBe(false);
   });
 

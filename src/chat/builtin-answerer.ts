@@ -175,7 +175,25 @@ function exportsAnswer(e: EvidenceSet): Composed {
   for (const m of e.subjects.filter((s) => s.kind === 'module')) {
     const item = e.items.find((i) => i.kind === 'contains' && i.objectId === m.id);
     const exported = (item?.members ?? []).filter((x) => x.exported);
-    if (!item) continue;
+    if (!item) {
+      // A module that declares nothing (an index.ts): what it exports comes from the modules it
+      // imports and re-exports.
+      const from = e.items.filter(
+        (i) =>
+          i.relation?.subjectId === m.id && i.relation.kind === 'imports' && i.relation.direction === 'out',
+      );
+      if (from.length === 0) continue;
+      lines.push(
+        `Module ${code(m.file_path ?? m.qualified_name)} declares nothing itself; it imports (and so can re-export) from ${from.length} module${from.length === 1 ? '' : 's'}:`,
+      );
+      for (const f of from.slice(0, MAX_LISTED))
+        lines.push(`- ${code(f.relation!.other.symbol)} (${span(f)})`);
+      lines.push(
+        'Which of their names it re-exports is in the lines cited; the index records modules, not re-exported names.',
+      );
+      cited.push(...from.slice(0, MAX_LISTED));
+      continue;
+    }
     cited.push(item);
     if (exported.length === 0) {
       lines.push(

@@ -22,18 +22,20 @@ export const citationSchema = z
 export const ANSWER_STATUSES = ['answered', 'partial', 'cannot_answer'] as const;
 export type AnswerStatus = (typeof ANSWER_STATUSES)[number];
 
+// `answer` comes first: a model writes structured output in the schema's property order, so the
+// answer's text starts streaming with its first tokens instead of after a preamble.
 export const llmResponseSchema = z.strictObject({
-  version: z.literal(RESPONSE_VERSION),
-  /** `cannot_answer`: the evidence does not answer the question, and the answer says so plainly. */
-  status: z.enum(ANSWER_STATUSES),
   /** Markdown. */
   answer: z.string().min(1).max(20_000),
+  /** `cannot_answer`: the evidence does not answer the question, and the answer says so plainly. */
+  status: z.enum(ANSWER_STATUSES),
   citations: z.array(citationSchema).max(50),
   /** 0..1, the answerer's own estimate. */
   confidence: z.number().min(0).max(1),
   /** Ids of the evidence items the answer used (each citation points into one of them). */
   evidence_used: z.array(z.string().min(1).max(200)).max(100),
   follow_ups: z.array(z.string().min(1).max(300)).max(5),
+  version: z.literal(RESPONSE_VERSION),
 });
 
 export type Citation = z.infer<typeof citationSchema>;

@@ -234,7 +234,12 @@ function edgeSpecs(classified: ClassifiedQuestion, isSubject: boolean): EdgeSpec
       limit: wanted('callees') ? EDGES_FOR_THE_QUESTION : EDGES_PER_SUBJECT,
     },
     { kinds: ['imports'], direction: 'in', evidenceKind: 'imports', limit: EDGES_PER_SUBJECT },
-    { kinds: ['imports'], direction: 'out', evidenceKind: 'imports', limit: EDGES_PER_SUBJECT },
+    {
+      kinds: ['imports'],
+      direction: 'out',
+      evidenceKind: 'imports',
+      limit: wanted('exports') ? EDGES_FOR_THE_QUESTION : EDGES_PER_SUBJECT,
+    },
     {
       kinds: ['uses_type', 'returns_type'],
       direction: 'in',
@@ -327,7 +332,13 @@ async function resolveSubjects(
         o.file_path !== null &&
         !subjects.some((s) => s.id === o.id),
     );
-    if (found.length === 0) continue;
+    if (found.length === 0) {
+      // The symbol the question names first, written as code, is not in the index: say so rather
+      // than answer about another candidate (`LlmClient.resetCircuit` is not `LlmClient`).
+      if (c === classified.candidates[0] && c.strength === 'code')
+        return { classified: { ...classified, subject: c.text }, subjects: [] };
+      continue;
+    }
     firstResolved ??= c.text;
     subjects.push(...found.slice(0, DEFAULT_MAX_ENTRIES - subjects.length));
   }
