@@ -20,6 +20,14 @@ export function throttleStream(path: string): string { return readStream(path) +
 export function debounceInput(path: string): string { return 'debounce ' + writeStream(path); }
 `;
 
+// "flush" in one function's name (so in its name, signature and first line: 3 times), four times in
+// the other's body: only the field boost puts the name first.
+const FIELDS = `
+export function flushQueue(items: string[]): number { return items.length; }
+export function drainQueue(items: string[]): number { return flush() + flush() + flush() + flush() + items.length; }
+export function flush(): number { return 0; }
+`;
+
 // Two functions alike in every word but their names; three callers make alphaTask the more central
 // (its chunk id also sorts after betaTask's, so without the graph tie-break betaTask would come first).
 const TASKS = `
@@ -66,7 +74,12 @@ describe.each(ADAPTERS)('keyword ranking on %s', (adapter) => {
 
   beforeAll(async () => {
     t = await createMigratedDatabase(adapter, 'search_ranking');
-    root = createRepo({ 'tsconfig.json': SRC_TSCONFIG, 'src/streams.ts': STREAMS, 'src/tasks.ts': TASKS });
+    root = createRepo({
+      'tsconfig.json': SRC_TSCONFIG,
+      'src/streams.ts': STREAMS,
+      'src/tasks.ts': TASKS,
+      'src/fields.ts': FIELDS,
+    });
     await reindex();
   });
   afterAll(() => t?.dispose());
@@ -105,6 +118,13 @@ describe.each(ADAPTERS)('keyword ranking on %s', (adapter) => {
     // Everything comes back with the next run (the chunked files' hashes went with the chunks).
     await reindex();
     await expectStatsCurrent(t.db);
+  });
+
+  it('counts a word in the name more than the same word in the body (field boost)', async () => {
+    const r = await searchCode(t.db, 'flush the queue', { ...keywordOnly, kinds: ['function'], limit: 5 });
+    const names = r.hits.map((h) => h.name);
+    expect(names.indexOf('flushQueue')).toBeGreaterThanOrEqual(0);
+    expect(names.indexOf('flushQueue')).toBeLessThan(names.indexOf('drainQueue'));
   });
 
   it('weighs a rare word above common ones (BM25 IDF)', async () => {

@@ -16,8 +16,9 @@
  * postgres://postgres@127.0.0.1:5432; server parts are skipped, with a note, when it is not reachable),
  * BENCH_LATENCY_QUERIES (default 300), BENCH_LATENCY_BUDGET_S (seconds of measured queries per
  * configuration, default 40), BENCH_SIZES (chunk counts, default 10000,100000), BENCH_REVISION (default `git rev-parse --short HEAD`),
- * BENCH_PARTS (`all`, the default, or `latency`: throughput and latency only, no quality run, written
- * to bench/search/results-latency.json so the full run's results.json stays).
+ * BENCH_PARTS (`all`, the default; `latency`: throughput and latency only, no quality run, written
+ * to bench/search/results-latency.json; `quality`: the quality run only, to results-quality.json; the
+ * full run's results.json stays).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -82,7 +83,8 @@ const LATENCY_BUDGET_S = Number(process.env.BENCH_LATENCY_BUDGET_S ?? 40);
 const WARMUP = 20;
 const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
 const PARTS = process.env.BENCH_PARTS ?? 'all';
-if (PARTS !== 'all' && PARTS !== 'latency') throw new Error(`BENCH_PARTS=${PARTS}: use all or latency`);
+if (PARTS !== 'all' && PARTS !== 'latency' && PARTS !== 'quality')
+  throw new Error(`BENCH_PARTS=${PARTS}: use all, latency or quality`);
 // The HNSW build after the bulk load: pgvector builds in memory when the graph fits in
 // maintenance_work_mem (64 MB by default in PGlite), about 3x faster at 100k chunks than spilling.
 const PGLITE_MAINTENANCE_WORK_MEM = '1GB';
@@ -764,7 +766,17 @@ async function main(): Promise<void> {
   const embedder = createLocalEmbedder();
   const admin = await connectAdmin();
   if ('skipped' in admin) log(`server parts skipped: ${admin.skipped}`);
-  const q = PARTS === 'all' ? await quality(data, strippedRoot, embedder, admin) : null;
+  const q = PARTS !== 'latency' ? await quality(data, strippedRoot, embedder, admin) : null;
+  if (q && PARTS === 'quality') {
+    // BENCH_PARTS=quality: the retrieval-quality tables only, beside the full run's results.json.
+    if (!('skipped' in admin)) await admin.end();
+    writeFileSync(
+      join(REPO, 'bench/search/results-quality.json'),
+      `${JSON.stringify({ command: 'BENCH_PARTS=quality npm run bench:search', revision: revision(), loadAverage: { before: loadBefore, after: loadavg() }, wallMs: Math.round(performance.now() - started), quality: q }, null, 2)}\n`,
+    );
+    process.stdout.write(`${qualityTables(q, data)}\n`);
+    return;
+  }
   const { throughput, latency } = await throughputAndLatency(data, originalRoot, embedder, admin);
   if (!('skipped' in admin)) await admin.end();
 

@@ -123,6 +123,12 @@ interface Ranked {
 
 /** Okapi BM25 parameters: term-frequency saturation and length normalisation. */
 export const BM25 = { k1: 1.2, b: 0.75 } as const;
+/**
+ * Field weights of the keyword score (BM25F-style): an occurrence of a query word in the symbol's
+ * name counts this many times, in its signature this many; elsewhere once. Set a priori (title
+ * boosts of 2-3 are the usual BM25F choice), not fitted to any query set.
+ */
+export const FIELD_BOOST = { name: 3, signature: 2 } as const;
 // Postings (summed document frequencies) the keyword retriever reads: terms are added rarest first
 // while they fit. It bounds the candidates, and so the cost, on a large corpus (SEARCH_V1.md).
 export const KEYWORD_POSTINGS_BUDGET = 1000;
@@ -164,16 +170,23 @@ export async function keywordCandidates(db: Db, query: string, options: SearchOp
          from terms where rn = 1 or postings <= $2
      ), cand as (
        -- Only the query's lexemes are kept of each candidate's vector, in C: every lexeme is set to
-       -- weight D, the query's to A, and only A is kept. tf = its positions.
+       -- weight D, the query's to A, and only A is kept. tf = its positions. The name and signature
+       -- fields (weights A and B) are kept apart, few lexemes, for their boost.
        select c.id, c.keyword_len,
-              ts_filter(setweight(setweight(c.keywords, 'D'), 'A', (select array_agg(term) from terms)), '{a}') as matched
+              ts_filter(setweight(setweight(c.keywords, 'D'), 'A', (select array_agg(term) from terms)), '{a}') as matched,
+              ts_filter(c.keywords, '{a,b}') as fielded
          from search_chunks c
         where c.keywords @@ (select tsq from essential) and ${f.sql}
         -- Within the budget no limit (null); past it (one term alone is that common), the first
         -- matches the budget allows.
         limit (select case when postings > $2 then $2::bigint end from essential)
      ), tf as (
-       select cand.id, cand.keyword_len, u.lexeme, cardinality(u.positions)::float8 as tf
+       -- BM25F-style: an occurrence in the name counts ${FIELD_BOOST.name}x, in the signature ${FIELD_BOOST.signature}x.
+       select cand.id, cand.keyword_len, u.lexeme,
+              cardinality(u.positions)::float8
+                + coalesce((select sum(case w when 'A' then ${FIELD_BOOST.name - 1} when 'B' then ${FIELD_BOOST.signature - 1} else 0 end)
+                              from unnest(cand.fielded) as f(lexeme, positions, weights), unnest(f.weights) as w
+                             where f.lexeme = u.lexeme), 0) as tf
          from cand, unnest(cand.matched) as u(lexeme, positions, weights)
      )
      select tf.id,
