@@ -8,6 +8,7 @@ import {
   createLlmAnswerer,
   type EvidenceSet,
   type LlmResponse,
+  llmResponseJsonSchema,
 } from '../../src/chat/index.ts';
 import type { Db } from '../../src/db/index.ts';
 import { applyCatalog, catalogSchema, createLlmClient, createModelResolver } from '../../src/llm/index.ts';
@@ -19,6 +20,10 @@ import { stats } from './stats.ts';
 const TTFT_QUESTIONS = Number(process.env.BENCH_CHAT_TTFT_QUESTIONS ?? 49);
 const FIRST_TOKEN_DELAY_MS = Number(process.env.BENCH_CHAT_FIRST_TOKEN_DELAY_MS ?? 200);
 const round1 = (x: number) => Math.round(x * 10) / 10;
+
+const SCHEMA_ORDER = Object.keys((llmResponseJsonSchema() as { properties: object }).properties);
+const inSchemaOrder = (r: LlmResponse): LlmResponse =>
+  Object.fromEntries(SCHEMA_ORDER.map((k) => [k, r[k as keyof LlmResponse]])) as LlmResponse;
 
 /** A valid LLM Response JSON v1 reply for this evidence: one sentence, citing the first located item. */
 function scriptedReply(e: EvidenceSet): LlmResponse {
@@ -120,7 +125,8 @@ export async function ttftRun(
     const answerer: Answerer = {
       name: llmAnswerer.name,
       answer(input, callbacks) {
-        const reply = scriptedReply(input.evidence);
+        // The fields in the contract's JSON Schema order, as a model's structured output writes them.
+        const reply = inSchemaOrder(scriptedReply(input.evidence));
         server.script('chat-model', [
           mode === 'one-chunk'
             ? { reply: '', json: reply, firstTokenDelayMs: FIRST_TOKEN_DELAY_MS }
