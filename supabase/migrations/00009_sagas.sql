@@ -27,3 +27,25 @@ create table cogo_sagas (
   constraint cogo_sagas_idempotency unique (name, idempotency_key)
 );
 create index cogo_sagas_state_idx on cogo_sagas (state, updated_at);
+
+-- Index requests (`cogo index --enqueue`, POST /api/index): the orchestrator takes them oldest first,
+-- one at a time per database (a database holds one repository's graph), skips those whose content
+-- fingerprint equals the last successful run's, and runs the rest as `index` sagas.
+create table index_requests (
+  -- The request id: the caller's, or a generated uuid; a second request with one id is the same.
+  id text primary key,
+  root text not null,
+  full_rebuild boolean not null default false,
+  state text not null check (state in ('pending', 'running', 'succeeded', 'failed', 'unchanged')),
+  source text not null,
+  saga_id uuid,
+  -- sha256 of the scanned files' paths and content hashes, the tsconfigs and the extractor version.
+  fingerprint text,
+  -- The run's summary: graph, search and coverage reports (finalize), or why it failed.
+  report jsonb not null default '{}'::jsonb,
+  error text,
+  created_at timestamptz not null default now(),
+  started_at timestamptz,
+  finished_at timestamptz
+);
+create index index_requests_state_idx on index_requests (state, created_at);
