@@ -13,7 +13,7 @@ import {
   loadMigrations,
   migrate,
 } from '../src/db/index.ts';
-import { type IndexRequest, indexRepository, selectIndexRequest } from '../src/kg/index.ts';
+import { type IndexRequest, indexRepository, requestIndex, selectIndexRequest } from '../src/kg/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 import { type PrivatePostgres, startPrivatePostgres } from './helpers/private-postgres.ts';
 import { type RoleProcess, startRole } from './helpers/processes.ts';
@@ -130,6 +130,37 @@ describe('index roles as processes', () => {
 
       const metrics = await (await fetch(`${b.url}/metrics`)).text();
       expect(metrics).toContain('cogo_jobs_claims_total{queue="index.extract"}');
+      b.child.kill('SIGTERM');
+      orchestrator.child.kill('SIGTERM');
+      expect(await b.exited).toBe(0);
+      expect(await orchestrator.exited).toBe(0);
+    });
+
+    it('drains on SIGTERM in the middle of a step: the step finishes and settles, then the process exits', async () => {
+      const orchestrator = await start(
+        ['--repo', root, 'orchestrator', '--port', '0', '--interval-ms', '200'],
+        env,
+      );
+      const a = await start(['--repo', root, 'worker', 'index', '--port', '0'], env);
+      await requestIndex(t.db, { root, full: true, requestId: 'drain-1', source: 'test' });
+      await waitFor('worker a to start extracting', () =>
+        a.output().includes('extract started') ? true : undefined,
+      );
+      a.child.kill('SIGTERM');
+      // While draining it says so on /healthz (503) and claims nothing new.
+      const draining = await fetch(`${a.url}/healthz`);
+      expect(draining.status).toBe(503);
+      expect(await a.exited).toBe(0);
+      const request = await selectIndexRequest(t.db, 'drain-1');
+      const { rows } = await t.db.query<{ queue: string; state: string; attempt: number }>(
+        `select queue, state, attempt from cogo_jobs where envelope->'payload'->>'sagaId' = $1 order by created_at`,
+        [request!.sagaId],
+      );
+      expect(rows[0]).toEqual({ queue: 'index.extract', state: 'succeeded', attempt: 1 });
+      expect(rows.slice(1).every((r) => r.state === 'queued')).toBe(true);
+
+      const b = await start(['--repo', root, 'worker', 'index', '--port', '0'], env);
+      expect((await finished(t.db, 'drain-1')).state).toBe('succeeded');
       b.child.kill('SIGTERM');
       orchestrator.child.kill('SIGTERM');
       expect(await b.exited).toBe(0);
