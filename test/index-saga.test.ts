@@ -2,13 +2,16 @@
 // orchestrator (extract -> embed -> finalize), the graph equals a clean run, unchanged content is
 // skipped, a step run twice changes nothing, and a dead embed marks the request failed while the
 // graph stays as a clean run leaves it. POST /api/index records requests.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EnvelopeRegistry, type MessageType } from '../src/core/index.ts';
 import {
   createJobs,
   createSagas,
   JobFailure,
   type Jobs,
   type Sagas,
+  sagaStepKey,
   withSagaPolicy,
 } from '../src/jobs/index.ts';
 import {
@@ -156,5 +159,20 @@ describe.each(ADAPTERS)('the index saga (%s)', (adapter) => {
     expect((await app.request('/api/index/nope')).status).toBe(404);
     // Leave no pending request behind for the orchestrator of other tests.
     await t.db.query("update index_requests set state = 'failed' where id = 'http-1'");
+  });
+});
+
+describe('docs/specs/MESSAGE_SCHEMA_V1.md', () => {
+  it('shows an index.embed step envelope that a reader with the index saga registered accepts', () => {
+    const spec = readFileSync(new URL('../docs/specs/MESSAGE_SCHEMA_V1.md', import.meta.url), 'utf8');
+    const block = /<!-- example: envelope index\.embed -->\s*```json\n([\s\S]*?)\n```/.exec(spec);
+    expect(block).not.toBeNull();
+    const registry = new EnvelopeRegistry();
+    for (const step of indexSaga.steps) registry.register(step.job.messageType as MessageType<unknown>);
+    const envelope = registry.parse(JSON.parse(block![1]!));
+    expect(envelope.type).toBe('index.embed');
+    expect(envelope.idempotency_key).toBe(
+      sagaStepKey((envelope.payload as { sagaId: string }).sagaId, 'embed'),
+    );
   });
 });
