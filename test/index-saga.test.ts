@@ -48,6 +48,7 @@ describe.each(ADAPTERS)('the index saga (%s)', (adapter) => {
   let orchestrator: IndexOrchestrator;
   let root: string;
   let embedFails = false;
+  let extractFails = false;
   let clean: Awaited<ReturnType<typeof snapshotGraph>>;
 
   beforeAll(async () => {
@@ -69,7 +70,15 @@ describe.each(ADAPTERS)('the index saga (%s)', (adapter) => {
         return indexSearch(db, { root: r, embedder: createLocalEmbedder(), maxFileBytes: MAX });
       },
     });
-    sagas.work(saga, handlers, { pollIntervalMs: 50 });
+    const extract = handlers.steps.extract!;
+    const steps = {
+      ...handlers.steps,
+      extract: async (c: Parameters<typeof extract>[0]) => {
+        if (extractFails) throw new JobFailure('PARSE_ERROR', 'the tsconfig cannot be parsed');
+        return extract(c);
+      },
+    };
+    sagas.work(saga, { ...handlers, steps }, { pollIntervalMs: 50 });
     orchestrator = new IndexOrchestrator({ db: t.db, sagas, saga, maxFileBytes: MAX });
   });
   afterAll(async () => {
@@ -129,6 +138,20 @@ describe.each(ADAPTERS)('the index saga (%s)', (adapter) => {
       expect(await snapshotGraph(t.db)).toEqual(clean);
     } finally {
       embedFails = false;
+    }
+  });
+
+  it('marks the request failed when extract goes dead: the orchestrator sees the saga end with nothing to undo', async () => {
+    extractFails = true;
+    try {
+      const failed = await run('req-5', true);
+      expect(failed.state).toBe('failed');
+      expect(failed.error).toContain('index saga compensated at extract');
+      expect(failed.error).toContain('the tsconfig cannot be parsed');
+      expect(await sagas.get(failed.sagaId!)).toMatchObject({ state: 'compensated', compensated: [] });
+      expect(await snapshotGraph(t.db)).toEqual(clean);
+    } finally {
+      extractFails = false;
     }
   });
 

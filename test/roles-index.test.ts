@@ -64,6 +64,15 @@ describe('index roles as processes', () => {
     return p;
   }
 
+  it('refuses cogo index --enqueue on the embedded database, which no other process can open', async () => {
+    const root = copyFixture('ts-basic');
+    const failed = await run(process.execPath, [MAIN, '--repo', root, 'index', '--enqueue'], {
+      env: { ...process.env, DATABASE_URL: '', LOG_LEVEL: 'silent' },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr).toContain('INDEX_ENQUEUE_NEEDS_SERVER');
+  });
+
   describe('on the shared server', () => {
     let t: TestDatabase;
     let root: string;

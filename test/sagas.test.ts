@@ -225,6 +225,29 @@ describe.each(ADAPTERS)('sagas (%s)', (adapter) => {
     expect(seen).toEqual(['undo a']);
   });
 
+  it('ends compensated with nothing to undo when the first step goes dead', async () => {
+    const saga = threeSteps('first');
+    const sagaId = await run(
+      saga,
+      {
+        steps: {
+          a: async () => {
+            throw new JobFailure('INVALID_INPUT', 'a rejects its input');
+          },
+          b: async () => undefined,
+          c: async () => undefined,
+        },
+        compensations: { a: async () => undefined, b: async () => undefined },
+      },
+      9,
+    );
+    const done = await finished(sagaId, ['compensated', 'compensation_failed']);
+    expect(done).toMatchObject({ state: 'compensated', failedStep: 'a', currentStep: null, compensated: [] });
+    expect((await jobsOf(sagaId)).map((r) => `${r.queue}:${r.state}:${r.reason}`)).toEqual([
+      'first.a:dead:INVALID_INPUT',
+    ]);
+  });
+
   it('repairs a saga whose next step was never enqueued (a crash between two writes) on sweep', async () => {
     const saga = threeSteps('repair');
     await sagas.register(saga);

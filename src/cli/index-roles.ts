@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Command, InvalidArgumentError } from 'commander';
-import { errorMessage } from '../core/index.ts';
+import { CogoError, errorMessage } from '../core/index.ts';
 import type { Db } from '../db/index.ts';
 import { createJobs, createSagas, type Jobs, type Sagas, withSagaPolicy } from '../jobs/index.ts';
 import {
@@ -63,6 +63,12 @@ export interface IndexCommandOptions {
 
 /** `cogo index --enqueue`: records the request for the orchestrator, and with `--wait` follows it to the end. */
 export async function enqueueIndex(ctx: CliContext, root: string, opts: IndexCommandOptions): Promise<void> {
+  // Embedded, the database belongs to this one process: no orchestrator or worker could open it.
+  if (!ctx.config.databaseUrl)
+    throw new CogoError(
+      'INDEX_ENQUEUE_NEEDS_SERVER',
+      'cogo index --enqueue needs DATABASE_URL (a Postgres server that cogo orchestrator and cogo worker index share); without it, run cogo index',
+    );
   const result = await withDb(ctx, root, async (db) => {
     const { request, created } = await requestIndex(db, {
       root,
