@@ -133,8 +133,12 @@ describe.each(ADAPTERS)('the index saga (%s)', (adapter) => {
       const failed = await run('req-4', true);
       expect(failed.state).toBe('failed');
       expect(failed.error).toContain('failed after extract');
-      const s = await sagas.get(failed.sagaId!);
-      expect(s).toMatchObject({ state: 'compensated', failedStep: 'embed', compensated: ['extract'] });
+      // The compensation records the request before it completes (and the saga becomes compensated).
+      const s = await waitFor('the saga to be compensated', async () => {
+        const record = await sagas.get(failed.sagaId!);
+        return record?.state === 'compensated' ? record : undefined;
+      });
+      expect(s).toMatchObject({ failedStep: 'embed', compensated: ['extract'] });
       expect(await snapshotGraph(t.db)).toEqual(clean);
     } finally {
       embedFails = false;

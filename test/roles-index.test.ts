@@ -121,10 +121,14 @@ describe('index roles as processes', () => {
       const done: IndexRequest = await finished(t.db, 'crash-1');
       expect(done.state).toBe('succeeded');
       expect(b.output()).toMatch(/extract started \S+ attempt 2/);
-      const { rows } = await t.db.query<{ queue: string; state: string; attempt: number }>(
-        `select queue, state, attempt from cogo_jobs where envelope->'payload'->>'sagaId' = $1 order by created_at`,
-        [done.sagaId],
-      );
+      // finalize records the request, then its job settles: wait for the settle.
+      const rows = await waitFor('the finalize job to settle', async () => {
+        const r = await t.db.query<{ queue: string; state: string; attempt: number }>(
+          `select queue, state, attempt from cogo_jobs where envelope->'payload'->>'sagaId' = $1 order by created_at`,
+          [done.sagaId],
+        );
+        return r.rows.at(-1)?.state === 'succeeded' ? r.rows : undefined;
+      });
       expect(rows).toEqual([
         { queue: 'index.extract', state: 'succeeded', attempt: 2 },
         { queue: 'index.embed', state: 'succeeded', attempt: 1 },
@@ -139,6 +143,10 @@ describe('index roles as processes', () => {
 
       const metrics = await (await fetch(`${b.url}/metrics`)).text();
       expect(metrics).toContain('cogo_jobs_claims_total{queue="index.extract"}');
+      await waitFor('the orchestrator to count the request', async () => {
+        const m = await (await fetch(`${orchestrator.url}/metrics`)).text();
+        return m.includes('cogo_index_requests{state="succeeded"} 1') ? true : undefined;
+      });
       b.child.kill('SIGTERM');
       orchestrator.child.kill('SIGTERM');
       expect(await b.exited).toBe(0);
@@ -156,9 +164,11 @@ describe('index roles as processes', () => {
         a.output().includes('extract started') ? true : undefined,
       );
       a.child.kill('SIGTERM');
-      // While draining it says so on /healthz (503) and claims nothing new.
-      const draining = await fetch(`${a.url}/healthz`);
-      expect(draining.status).toBe(503);
+      // While draining it says so on /healthz (503) and claims nothing new; the step has seconds to run.
+      await waitFor('worker a to say it is draining', async () => {
+        const res = await fetch(`${a.url}/healthz`).catch(() => undefined);
+        return res?.status === 503 ? true : undefined;
+      });
       expect(await a.exited).toBe(0);
       const request = await selectIndexRequest(t.db, 'drain-1');
       const { rows } = await t.db.query<{ queue: string; state: string; attempt: number }>(
@@ -174,6 +184,30 @@ describe('index roles as processes', () => {
       orchestrator.child.kill('SIGTERM');
       expect(await b.exited).toBe(0);
       expect(await orchestrator.exited).toBe(0);
+    });
+
+    it('finishes a run whose orchestrator was killed with SIGKILL, and a new orchestrator takes the next request', async () => {
+      const first = await start(['--repo', root, 'orchestrator', '--port', '0', '--interval-ms', '200'], env);
+      const worker = await start(['--repo', root, 'worker', 'index', '--port', '0'], env);
+      await requestIndex(t.db, { root, full: true, requestId: 'orphan-1', source: 'test' });
+      await waitFor('the worker to start extracting', () =>
+        worker.output().includes('extract started') ? true : undefined,
+      );
+      first.child.kill('SIGKILL');
+      expect(await first.exited).toBeNull();
+      // The steps chain themselves and finalize records the request: no orchestrator is needed.
+      expect((await finished(t.db, 'orphan-1')).state).toBe('succeeded');
+
+      await requestIndex(t.db, { root, requestId: 'orphan-2', source: 'test' });
+      const second = await start(
+        ['--repo', root, 'orchestrator', '--port', '0', '--interval-ms', '200'],
+        env,
+      );
+      expect((await finished(t.db, 'orphan-2')).state).toBe('unchanged');
+      worker.child.kill('SIGTERM');
+      second.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      expect(await second.exited).toBe(0);
     });
   });
 

@@ -110,6 +110,14 @@ export async function startIndexRequest(
   );
 }
 
+/** How many requests are in each state. */
+export async function countIndexRequests(db: Db): Promise<Record<string, number>> {
+  const { rows } = await db.query<{ state: string; n: number }>(
+    'select state, count(*)::int as n from index_requests group by state',
+  );
+  return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+}
+
 /** Records the saga that runs a request. */
 export async function setRequestSaga(db: Db, id: string, sagaId: string): Promise<void> {
   await db.query('update index_requests set saga_id = $2 where id = $1', [id, sagaId]);

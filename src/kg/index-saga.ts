@@ -9,6 +9,7 @@ import { defineSaga, type SagaDefinition, type SagaHandlers, type Sagas } from '
 import { computeCoverage } from './coverage.ts';
 import * as requests from './index-requests.ts';
 import { indexRepository } from './indexer.ts';
+import { recordIndexRequestCounts } from './metrics.ts';
 
 export const indexSagaInput = z.strictObject({
   root: z.string().min(1),
@@ -128,6 +129,7 @@ export class IndexOrchestrator {
   async tick(): Promise<OrchestratorTick> {
     const { db, sagas } = this.#options;
     const repaired = await sagas.sweep(this.#saga, { idleSeconds: 60 });
+    recordIndexRequestCounts(requests.INDEX_REQUEST_STATES, await requests.countIndexRequests(db));
     const running = await requests.selectRunningRequest(db);
     if (running) return { ...(await this.#follow(running)), repaired };
     const picked = await db.transaction(async (tx) => {
