@@ -83,7 +83,7 @@ describe('index roles as processes', () => {
       env = {
         DATABASE_URL: t.url!,
         JOBS_LEASE_CHECK_SECONDS: '1',
-        INDEX_LEASE_SECONDS: '8',
+        INDEX_LEASE_SECONDS: '10',
         COGO_TEST_EXTRACT_DELAY_MS: '3000',
       };
     });
