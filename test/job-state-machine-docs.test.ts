@@ -2,7 +2,7 @@
 // reasons list exactly what src/jobs/states.ts allows.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DLQ_REASONS, JOB_STATES, TRANSITIONS } from '../src/jobs/index.ts';
+import { DLQ_REASONS, JOB_STATES, SAGA_STATES, TRANSITIONS } from '../src/jobs/index.ts';
 
 const SPEC = readFileSync(new URL('../docs/specs/JOB_STATE_MACHINE_V1.md', import.meta.url), 'utf8');
 
@@ -47,5 +47,9 @@ describe('docs/specs/JOB_STATE_MACHINE_V1.md', () => {
     expect(table('## Failures and the DLQ reason codes').map((r) => codes(r[0]!)[0])).toEqual([
       ...DLQ_REASONS,
     ]);
+  });
+
+  it('lists every saga state', () => {
+    expect(table('## Sagas').map((r) => codes(r[0]!)[0])).toEqual([...SAGA_STATES]);
   });
 });

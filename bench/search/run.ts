@@ -715,6 +715,17 @@ interface Machine {
   readonly loadAverageAfter: number[];
 }
 
+/** The quality figures without the per-query ranks (those go to bench/.work/search/per-query.json in a full run). */
+function qualitySummary(q: QualityResults) {
+  const pick = (r: CogoQuality) => ({ symbol: r.symbol, file: r.file, vectorPaths: r.vectorPaths });
+  return {
+    cogo: Object.fromEntries(Object.entries(q.cogo).map(([db, r]) => [db, pick(r as CogoQuality)])),
+    baselines: q.baselines,
+    chunkBm25: q.chunkBm25,
+    files: q.files,
+  };
+}
+
 /** BENCH_PARTS=latency: results-latency.json and the latency and throughput tables. */
 function writeLatencyOnly(
   machine: Machine,
@@ -772,7 +783,7 @@ async function main(): Promise<void> {
     if (!('skipped' in admin)) await admin.end();
     writeFileSync(
       join(REPO, 'bench/search/results-quality.json'),
-      `${JSON.stringify({ command: 'BENCH_PARTS=quality npm run bench:search', revision: revision(), loadAverage: { before: loadBefore, after: loadavg() }, wallMs: Math.round(performance.now() - started), quality: q }, null, 2)}\n`,
+      `${JSON.stringify({ command: 'BENCH_PARTS=quality npm run bench:search', revision: revision(), loadAverage: { before: loadBefore, after: loadavg() }, wallMs: Math.round(performance.now() - started), quality: qualitySummary(q) }, null, 2)}\n`,
     );
     process.stdout.write(`${qualityTables(q, data)}\n`);
     return;

@@ -38,6 +38,7 @@ import {
 import { createGatewayApp, startGateway } from '../services/gateway/index.ts';
 import { addChatCommands, chatServiceFor } from './chat-commands.ts';
 import { type CliContext, openMigratedDb, withDb } from './context.ts';
+import { addIndexRoles, enqueueIndex, type IndexCommandOptions } from './index-roles.ts';
 import { addJobsCommands } from './jobs-commands.ts';
 import { addLlmCommands } from './llm-commands.ts';
 import { addRoleCommands, chatJobsFor, queueDispatcher } from './role-commands.ts';
@@ -91,8 +92,12 @@ export function createProgram(ctx: CliContext): Command {
     .option('--full', 'rebuild the whole graph')
     .option('--no-search', 'skip the search index (chunks and embeddings)')
     .option('--json', 'print the run reports as JSON')
-    .action(async (path: string | undefined, opts: { full?: boolean; json?: boolean; search: boolean }) => {
+    .option('--enqueue', 'record an index request for `cogo orchestrator` instead of indexing here')
+    .option('--request-id <id>', 'with --enqueue: the request id (the same id twice is one request)')
+    .option('--wait', 'with --enqueue: wait until the request has finished')
+    .action(async (path: string | undefined, opts: IndexCommandOptions) => {
       const root = path ? resolve(ctx.cwd, path) : repo();
+      if (opts.enqueue) return enqueueIndex(ctx, root, opts);
       const { graph, search } = await withDb(ctx, root, (db) =>
         indexAll(ctx, db, root, opts.full === true, opts.search),
       );
@@ -277,6 +282,7 @@ export function createProgram(ctx: CliContext): Command {
         ...(auth ? { auth } : {}),
         chat: await chatServiceFor(ctx, d, repo(), 'gateway'),
         ...(chatJobs ? { dispatchChat: queueDispatcher(chatJobs) } : {}),
+        indexRoot: repo(),
       });
       const gateway = await startGateway({ app, port: opts.port ?? ctx.config.gatewayPort, host: opts.host });
       write(ctx.stdout, `cogo gateway listening on http://${gateway.host}:${gateway.port}`);
@@ -295,7 +301,7 @@ export function createProgram(ctx: CliContext): Command {
 
   addLlmCommands(program, ctx, repo);
   addChatCommands(program, ctx, repo);
-  addRoleCommands(program, ctx, repo);
+  addIndexRoles(program, addRoleCommands(program, ctx, repo), ctx, repo);
   addJobsCommands(program, ctx, repo);
   addUpCommand(program, ctx, repo);
 

@@ -30,6 +30,7 @@ describe('loadConfig', () => {
         leaseSeconds: 300,
       },
       jobs: { leaseCheckSeconds: 30 },
+      index: { leaseSeconds: 900 },
       auth: { verifyJwt: true, jwtSecret: undefined },
     });
   });

@@ -24,6 +24,7 @@ export const CONFIG_DEFAULTS = {
   CHAT_EXECUTION: 'inline',
   CHAT_LEASE_SECONDS: 300,
   JOBS_LEASE_CHECK_SECONDS: 30,
+  INDEX_LEASE_SECONDS: 900,
 } as const;
 
 /** `inline`: the gateway answers in its own process; `queue`: it enqueues a job for `cogo worker chat`. */
@@ -106,6 +107,12 @@ const envSchema = z.object({
   CHAT_INTENDED_MODEL: z.string().trim().min(1).max(200).optional(),
   CHAT_EXECUTION: z.enum(CHAT_EXECUTIONS).default(CONFIG_DEFAULTS.CHAT_EXECUTION),
   CHAT_LEASE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(CONFIG_DEFAULTS.CHAT_LEASE_SECONDS),
+  INDEX_LEASE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(CONFIG_DEFAULTS.INDEX_LEASE_SECONDS),
   JOBS_LEASE_CHECK_SECONDS: z.coerce
     .number()
     .int()
@@ -173,6 +180,10 @@ export interface CogoConfig {
   readonly jobs: {
     /** How often the queue engine takes back jobs whose lease ran out. */
     readonly leaseCheckSeconds: number;
+  };
+  readonly index: {
+    /** How long an index worker holds a saga step before another may take it over (`INDEX_LEASE_SECONDS`). */
+    readonly leaseSeconds: number;
   };
   /** JWT verification for router-select and key-vault: on unless VERIFY_JWT=false. */
   readonly auth: { readonly verifyJwt: boolean; readonly jwtSecret: string | undefined };
@@ -250,6 +261,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       leaseSeconds: e.CHAT_LEASE_SECONDS,
     },
     jobs: { leaseCheckSeconds: e.JOBS_LEASE_CHECK_SECONDS },
+    index: { leaseSeconds: e.INDEX_LEASE_SECONDS },
     auth: { verifyJwt: e.VERIFY_JWT ?? true, jwtSecret: e.SUPABASE_JWT_SECRET },
   };
 }

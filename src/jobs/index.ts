@@ -14,6 +14,7 @@ export {
 } from './errors.ts';
 export {
   DEFAULT_QUEUE_POLICY,
+  type DeadListener,
   defineJob,
   type EnqueueResult,
   type JobDefinition,
@@ -23,6 +24,25 @@ export {
 } from './jobs.ts';
 export { createPgBossQueue, type PgBossQueueOptions } from './pg-boss-queue.ts';
 export type { AttemptRef, ClaimedJob, EngineJob, Queue, QueuePolicy } from './queue.ts';
+export {
+  createSagas,
+  defineSaga,
+  SAGA_STATES,
+  type SagaDefinition,
+  type SagaHandlers,
+  type SagaRecord,
+  type SagaStartOptions,
+  type SagaStartResult,
+  type SagaState,
+  type SagaStep,
+  type SagaStepContext,
+  type SagaStepHandler,
+  type SagaStepOptions,
+  type SagaStepPayload,
+  Sagas,
+  sagaStepKey,
+  withSagaPolicy,
+} from './saga.ts';
 export {
   canTransition,
   DLQ_REASONS,

@@ -72,6 +72,12 @@ export interface RedriveOptions {
   readonly limit?: number | undefined;
 }
 
+/**
+ * Told after a job of its type went dead (the transaction committed): sagas start their
+ * compensations here. It runs in the process that recorded the transition; an error is logged.
+ */
+export type DeadListener = (job: JobRecord) => Promise<void>;
+
 /** A claimed job as the worker runs it. */
 interface Claim {
   readonly job: JobRecord;
@@ -91,6 +97,7 @@ export class Jobs {
   readonly #registry = new EnvelopeRegistry();
   readonly #definitions = new Map<string, JobDefinition<unknown>>();
   readonly #workers = new Set<Worker<unknown>>();
+  readonly #deadListeners = new Map<string, DeadListener[]>();
 
   constructor(db: Db, queue: Queue, logger: Logger | undefined) {
     this.#db = db;
@@ -106,6 +113,31 @@ export class Jobs {
     await this.#queue.ensureQueue(name, definition.policy);
     this.#registry.register(definition.messageType);
     this.#definitions.set(name, definition);
+  }
+
+  /**
+   * Calls `listener` after each job of `definition` goes dead in this process (a last failed attempt,
+   * or a last lease recorded as lapsed by `sweepLapsed`). A process that dies between the commit and
+   * the call never calls it: whoever relies on it also sweeps for dead jobs it missed.
+   */
+  onDead(definition: JobDefinition<unknown>, listener: DeadListener): void {
+    const name = this.#known(definition).messageType.type;
+    this.#deadListeners.set(name, [...(this.#deadListeners.get(name) ?? []), listener]);
+  }
+
+  async #notifyDead(jobId: string): Promise<void> {
+    const job = await selectJob(this.#db, jobId);
+    if (!job) return;
+    for (const listener of this.#deadListeners.get(job.queue) ?? []) {
+      try {
+        await listener(job);
+      } catch (error) {
+        this.#logger?.error(
+          { err: errorMessage(error), job_id: job.id, correlation_id: job.correlationId, queue: job.queue },
+          'dead-job listener failed',
+        );
+      }
+    }
   }
 
   /**
@@ -250,27 +282,34 @@ export class Jobs {
     // Out of attempts, a job is dead for the reason of its last failure when it had one (so a
     // provider outage can be redriven as PROVIDER_UNAVAILABLE), else as MAX_ATTEMPTS.
     const reason: DlqReason = failure.reason;
-    await inTransaction(this.#db, this.#logger, async (tx, events) => {
+    const dead = await inTransaction(this.#db, this.#logger, async (tx, events): Promise<boolean> => {
       const ref = this.#ref(job);
       const step = { attempt: engine.attempt, workerId };
       const failedStep = { ...step, reason: reason === 'MAX_ATTEMPTS' ? null : reason, detail: message };
       if (retry) {
         const runAfter = await this.#queue.retry(tx, job.queue, this.#attempt(claim), message);
-        if (!runAfter) return events.conflict(ref, 'failed', failedStep);
+        if (!runAfter) {
+          await events.conflict(ref, 'failed', failedStep);
+          return false;
+        }
         await events.transition(ref, 'active', 'failed', failedStep);
         await events.transition(ref, 'failed', 'retrying', {
           ...step,
           detail: `next attempt at ${runAfter.toISOString()}`,
         });
         await updateJob(tx, job.id, { state: 'retrying', lastError: message, leaseExpiresAt: null });
-        return;
+        return false;
       }
-      if (!(await this.#queue.remove(tx, job.queue, this.#attempt(claim))))
-        return events.conflict(ref, 'failed', failedStep);
+      if (!(await this.#queue.remove(tx, job.queue, this.#attempt(claim)))) {
+        await events.conflict(ref, 'failed', failedStep);
+        return false;
+      }
       await events.transition(ref, 'active', 'failed', failedStep);
       await events.transition(ref, 'failed', 'dead', { ...step, reason });
       await updateJob(tx, job.id, { state: 'dead', reason, lastError: message, leaseExpiresAt: null });
+      return true;
     });
+    if (dead) await this.#notifyDead(job.id);
   }
 
   async #recordLapse(
@@ -300,7 +339,7 @@ export class Jobs {
       if (!engine || engine.attempt !== lapsed.attempt) continue;
       if (engine.state !== 'retry' && engine.state !== 'failed') continue;
       const next = engine.state === 'retry' ? 'retrying' : 'dead';
-      recorded += await inTransaction(this.#db, this.#logger, async (tx, events) => {
+      const changed = await inTransaction(this.#db, this.#logger, async (tx, events) => {
         const job = await selectJob(tx, lapsed.id, true);
         const unchanged =
           job?.state === 'active' && job.attempt === lapsed.attempt && job.queueJobId === lapsed.queueJobId;
@@ -314,6 +353,8 @@ export class Jobs {
         });
         return 1;
       });
+      recorded += changed;
+      if (changed === 1 && next === 'dead') await this.#notifyDead(lapsed.id);
     }
     return recorded;
   }

@@ -14,6 +14,26 @@ export {
   type GateResult,
 } from './coverage.ts';
 export { type ExportResult, exportGraph } from './export.ts';
+export {
+  contentFingerprint,
+  INDEX_REQUEST_STATES,
+  type IndexRequest,
+  type IndexRequestOptions,
+  type IndexRequestState,
+  requestIndex,
+  selectIndexRequest,
+} from './index-requests.ts';
+export {
+  describeTick,
+  IndexOrchestrator,
+  type IndexOrchestratorOptions,
+  type IndexSagaHandlersOptions,
+  type IndexSagaInput,
+  indexSaga,
+  indexSagaHandlers,
+  indexSagaInput,
+  type OrchestratorTick,
+} from './index-saga.ts';
 export { EXTRACTOR_VERSION, type IndexOptions, indexRepository } from './indexer.ts';
 export {
   type CboField,

@@ -1,4 +1,4 @@
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { registry } from '../metrics/index.ts';
 import type { IndexReport } from './report.ts';
 
@@ -33,4 +33,19 @@ export function recordIndexRun(report: IndexReport): void {
   files.inc({ outcome: 'unchanged' }, report.files.unchanged);
   files.inc({ outcome: 'skipped' }, report.files.skipped.length);
   files.inc({ outcome: 'deleted' }, report.files.deleted);
+}
+
+const requests = new Gauge({
+  name: 'cogo_index_requests',
+  help: 'Index requests in the database by state, as the orchestrator last counted them (every tick).',
+  labelNames: ['state'] as const,
+  registers: [registry],
+});
+
+/** Sets the index request gauge from a count per state (states missing from `counts` are 0). */
+export function recordIndexRequestCounts(
+  states: readonly string[],
+  counts: Readonly<Record<string, number>>,
+): void {
+  for (const state of states) requests.set({ state }, counts[state] ?? 0);
 }

@@ -12,6 +12,7 @@ import { createMetricsRoutes } from '../metrics/routes.ts';
 import type { JwtAuthOptions } from './auth.ts';
 import { describeIssues, errorHandler, fail, SAFE_MESSAGES } from './respond.ts';
 import { createChatRoutes } from './routes/chat.ts';
+import { createIndexRoutes } from './routes/index.ts';
 import { createKeyVaultRoutes } from './routes/key-vault.ts';
 import { createRouterSelectRoutes } from './routes/router-select.ts';
 
@@ -37,6 +38,8 @@ export interface GatewayAppOptions {
   readonly chat?: ChatService;
   /** Distributed mode: answers go to chat workers through this (their job queue) and are followed over NOTIFY. */
   readonly dispatchChat?: (messageId: string) => Promise<void>;
+  /** Serves `POST /api/index` and `GET /api/index/:id` for this repository (requests for `cogo orchestrator`). */
+  readonly indexRoot?: string;
 }
 
 /** The error codes the gateway itself produces; others come from the errors it catches (`DB_QUERY_FAILED`, ...). */
@@ -182,6 +185,8 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
         ...withLogger,
       }),
     );
+  if (options.indexRoot)
+    app.route('/api/index', createIndexRoutes({ db, root: options.indexRoot, ...withLogger }));
   if (options.router && options.auth)
     app.route(
       '/api/router-select',

@@ -1,0 +1,2 @@
+drop table if exists index_requests;
+drop table if exists cogo_sagas;
