@@ -1,7 +1,8 @@
 /**
- * `npm run ci:smoke:distributed`: every role as a separate process (`cogo up`) against a real
- * Postgres server (DATABASE_URL, or a new database on the local server that is dropped after),
- * then: index a fixture repository, search it, ask through the gateway on an intended model and on
+ * `npm run ci:smoke:distributed`: every role as a separate process (`cogo up`: gateway, metrics,
+ * orchestrator, index worker, chat worker) against a real Postgres server (DATABASE_URL, or a new
+ * database on the local server that is dropped after), then: index a fixture repository through
+ * the index saga (POST /api/index), search it, ask through the gateway on an intended model and on
  * the router's own choice, with the local wire-protocol LLM server failing first (a 503 on one
  * deployment, a 429 on the other) so the answers must be retried or routed around. Writes
  * `smoke-output.json` with every check; exits 1 if any failed.
@@ -114,17 +115,6 @@ async function main(): Promise<number> {
   let up: ChildProcess | undefined;
   try {
     await run(process.execPath, [MAIN, '--repo', repo, 'db', 'migrate'], { env });
-    const indexed = await run(process.execPath, [MAIN, '--repo', repo, 'index', '--json'], { env });
-    const report = JSON.parse(indexed.stdout) as {
-      graph: { files: { extracted: number } };
-      search: { chunks: { total: number } };
-    };
-    check(
-      'index: the fixture repository is indexed on the server',
-      report.graph.files.extracted === 4,
-      report.graph.files,
-    );
-
     // Two deployments: beta is cheaper, so the router picks it unless a question asks for alpha.
     const db = await createPostgresDb({ connectionString: databaseUrl });
     await applyCatalog(
@@ -155,24 +145,18 @@ async function main(): Promise<number> {
         actor: 'smoke',
       },
     );
-    const citation = await citationOfSymbol(db, 'sumAreas');
     await db.close();
-    const reply = (model: string) => ({
-      reply: '',
-      json: contractReply(`\`sumAreas\` is defined in \`src/util.ts\` (answered by ${model}).`, [citation]),
-    });
-    llm.script('m-a', [{ status: 503, message: 'overloaded' }, reply('m-a')]);
-    llm.script('m-b', [{ status: 429, message: 'slow down', retryAfter: '0' }, reply('m-b')]);
 
     up = spawn(process.execPath, [MAIN, '--repo', repo, 'up'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let upErr = '';
     up.stderr!.on('data', (d: Buffer) => {
       upErr += d.toString();
     });
-    const urls = await waitForRoles(up, ['gateway', 'metrics', 'worker-chat'], 90_000);
+    const roles = ['gateway', 'metrics', 'orchestrator', 'worker-index', 'worker-chat'];
+    const urls = await waitForRoles(up, roles, 90_000);
     check(
-      'up: gateway, metrics and chat worker run as separate processes',
-      urls.size >= 3,
+      'up: gateway, metrics, orchestrator, index worker and chat worker run as separate processes',
+      roles.every((r) => urls.has(r)),
       Object.fromEntries(urls),
     );
     for (const [role, url] of urls) {
@@ -180,6 +164,40 @@ async function main(): Promise<number> {
       check(`health: ${role} answers /healthz`, h.status === 200 && h.body.ok, h.body);
     }
     const gateway = urls.get('gateway')!;
+
+    // Index through the roles: POST /api/index records a request, the orchestrator runs its saga
+    // (extract -> embed -> finalize), the index worker claims the steps.
+    const posted = await json<{ result: { request: { id: string } } }>(`${gateway}/api/index`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    let request: { state: string } = { state: 'pending' };
+    const t1 = Date.now();
+    while (!['succeeded', 'failed', 'unchanged'].includes(request.state) && Date.now() - t1 < 120_000) {
+      await new Promise((r) => setTimeout(r, 250));
+      request = (
+        await json<{ result: { state: string } }>(`${gateway}/api/index/${posted.body.result.request.id}`)
+      ).body.result;
+    }
+    check(
+      'index: POST /api/index runs the index saga through the orchestrator and the index worker',
+      request.state === 'succeeded',
+      request,
+    );
+    const graphDb = await createPostgresDb({ connectionString: databaseUrl });
+    const citation = await citationOfSymbol(graphDb, 'sumAreas');
+    const { rows: files } = await graphDb.query<{ n: number }>(
+      "select count(*)::int as n from kg_files where status = 'indexed'",
+    );
+    await graphDb.close();
+    check('index: the fixture repository is in the graph on the server', files[0]!.n === 4, files[0]);
+    const reply = (model: string) => ({
+      reply: '',
+      json: contractReply(`\`sumAreas\` is defined in \`src/util.ts\` (answered by ${model}).`, [citation]),
+    });
+    llm.script('m-a', [{ status: 503, message: 'overloaded' }, reply('m-a')]);
+    llm.script('m-b', [{ status: 429, message: 'slow down', retryAfter: '0' }, reply('m-b')]);
 
     const search = await json<{ result: { hits: Array<{ path: string; name: string; tags: string[] }> } }>(
       `${gateway}/api/search/code?q=sumAreas`,

@@ -23,7 +23,7 @@ describe('npm run ci:smoke:distributed', () => {
     };
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.ok).toBe(true);
-    expect(report.checks.length).toBeGreaterThanOrEqual(15);
+    expect(report.checks.length).toBeGreaterThanOrEqual(18);
     expect(result.stdout).toMatch(/smoke ok/);
   });
 });

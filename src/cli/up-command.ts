@@ -114,25 +114,21 @@ async function runRoles(
 }
 
 /** `cogo up`: every role as child processes against one Postgres server (`DATABASE_URL`). */
-export function addUpCommand(
-  program: Command,
-  ctx: CliContext,
-  repo: () => string,
-  extraRoles: () => UpRole[] = () => [],
-): void {
+export function addUpCommand(program: Command, ctx: CliContext, repo: () => string): void {
   program
     .command('up')
     .description(
-      'run every role as child processes against DATABASE_URL (gateway, workers, metrics); Ctrl-C stops them',
+      'run every role as child processes against DATABASE_URL (gateway, orchestrator, index and chat workers, metrics); Ctrl-C stops them',
     )
     .option('--chat-workers <n>', 'cogo worker chat processes', count, 1)
+    .option('--index-workers <n>', 'cogo worker index processes', count, 1)
     .option(
       '--gateways <n>',
       'cogo gateway processes (the first on GATEWAY_PORT, others on any free port)',
       count,
       1,
     )
-    .action(async (opts: { chatWorkers: number; gateways: number }) => {
+    .action(async (opts: { chatWorkers: number; indexWorkers: number; gateways: number }) => {
       if (!ctx.config.databaseUrl)
         throw new CogoError(
           'CONFIG_INVALID',
@@ -158,8 +154,9 @@ export function addUpCommand(
           count: Math.min(1, opts.gateways),
         },
         { name: 'gateway', args: ['gateway', '--port', '0'], count: Math.max(0, opts.gateways - 1) },
+        { name: 'orchestrator', args: ['orchestrator', '--port', '0'], count: 1 },
+        { name: 'worker-index', args: ['worker', 'index', '--port', '0'], count: opts.indexWorkers },
         { name: 'worker-chat', args: ['worker', 'chat', '--port', '0'], count: opts.chatWorkers },
-        ...extraRoles(),
       ];
       // The gateways hand answers to the chat workers.
       const env = { ...process.env, CHAT_EXECUTION: 'queue' };
