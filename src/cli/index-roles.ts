@@ -16,7 +16,7 @@ import { collectProcessMetrics } from '../metrics/index.ts';
 import { createEmbedder, indexSearch } from '../search/index.ts';
 import { createRoleApp } from '../services/http/index.ts';
 import { type CliContext, openMigratedDb, withDb } from './context.ts';
-import { serveUntilSignal } from './role-commands.ts';
+import { serveUntilSignal, serveWorker } from './role-commands.ts';
 
 function positive(value: string): number {
   const n = Number(value);
@@ -130,7 +130,6 @@ export function addIndexRoles(program: Command, worker: Command, ctx: CliContext
           return extract(c);
         },
       };
-      let draining = false;
       sagas.work(
         saga,
         { ...handlers, steps },
@@ -139,25 +138,7 @@ export function addIndexRoles(program: Command, worker: Command, ctx: CliContext
           sweepIntervalMs: ctx.config.jobs.leaseCheckSeconds * 1000,
         },
       );
-      const app = createRoleApp({
-        role: 'worker-index',
-        db,
-        logger: ctx.logger,
-        status: () => ({ draining, concurrency: opts.concurrency }),
-      });
-      await serveUntilSignal(
-        ctx,
-        'worker index',
-        app,
-        opts.port ?? ctx.config.metricsPort,
-        opts.host,
-        async () => {
-          draining = true;
-          // Running steps finish and settle; nothing new is claimed.
-          await jobs.stop();
-          await db.close();
-        },
-      );
+      await serveWorker(ctx, { role: 'worker index', db, jobs, ...opts });
     });
 
   program

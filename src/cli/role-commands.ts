@@ -83,6 +83,28 @@ export function queueDispatcher({ jobs, job }: ChatJobs): (messageId: string) =>
 }
 
 /**
+ * Serves a worker role's /healthz (503 while draining) and /metrics until SIGTERM or SIGINT; then
+ * the jobs it runs finish and settle, nothing new is claimed, and the database closes.
+ */
+export async function serveWorker(
+  ctx: CliContext,
+  w: { role: string; db: Db; jobs: Jobs; concurrency: number; port?: number | undefined; host: string },
+): Promise<void> {
+  let draining = false;
+  const app = createRoleApp({
+    role: w.role.replace(' ', '-'),
+    db: w.db,
+    logger: ctx.logger,
+    status: () => ({ draining, concurrency: w.concurrency }),
+  });
+  await serveUntilSignal(ctx, w.role, app, w.port ?? ctx.config.metricsPort, w.host, async () => {
+    draining = true;
+    await w.jobs.stop();
+    await w.db.close();
+  });
+}
+
+/**
  * `cogo metrics`, and `cogo worker chat`; `cogo worker` is the parent of every worker role, so
  * other workers add their subcommand to the command this returns.
  */
@@ -101,30 +123,11 @@ export function addRoleCommands(program: Command, ctx: CliContext, repo: () => s
       const db = await openMigratedDb(ctx, repo());
       const { jobs, job } = await chatJobsFor(ctx, db);
       const chat = await chatServiceFor(ctx, db, repo(), `worker-chat:${process.pid}`);
-      let draining = false;
       jobs.work(job, chatAnswerHandler(chat), {
         concurrency: opts.concurrency,
         sweepIntervalMs: ctx.config.jobs.leaseCheckSeconds * 1000,
       });
-      const app = createRoleApp({
-        role: 'worker-chat',
-        db,
-        logger: ctx.logger,
-        status: () => ({ draining, concurrency: opts.concurrency }),
-      });
-      await serveUntilSignal(
-        ctx,
-        'worker chat',
-        app,
-        opts.port ?? ctx.config.metricsPort,
-        opts.host,
-        async () => {
-          draining = true;
-          // Running answers finish and settle; nothing new is claimed.
-          await jobs.stop();
-          await db.close();
-        },
-      );
+      await serveWorker(ctx, { role: 'worker chat', db, jobs, ...opts });
     });
 
   program
