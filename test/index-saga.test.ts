@@ -27,19 +27,10 @@ import { createLocalEmbedder, indexSearch } from '../src/search/index.ts';
 import { createGatewayApp } from '../src/services/gateway/index.ts';
 import { ADAPTERS, createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 import { copyFixture, snapshotGraph } from './helpers/repos.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const MAX = 1_000_000;
 const saga = withSagaPolicy(indexSaga, { retryDelaySeconds: 1, retryDelayMaxSeconds: 1, maxAttempts: 2 });
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.each(ADAPTERS)('the index saga (%s)', (adapter) => {
   let t: TestDatabase;

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJobs, type Jobs } from '../src/jobs/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 import { multiJob } from './helpers/job-worker-process.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const SCRIPT = new URL('./helpers/job-worker-process.ts', import.meta.url).pathname;
 const JOB_COUNT = 6;
@@ -32,20 +33,6 @@ function startWorker(url: string, workerId: string): WorkerProcess {
     worker.exited = true;
   });
   return worker;
-}
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 45_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('worker processes on one server database', () => {

@@ -16,6 +16,7 @@ import {
 } from '../src/jobs/index.ts';
 import { registry } from '../src/metrics/index.ts';
 import { ADAPTERS, createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const itemPayload = z.strictObject({ n: z.number().int() });
 
@@ -38,16 +39,6 @@ function path(events: readonly JobEvent[]): string[] {
       ? `conflict(${e.toState}@${e.attempt})`
       : `${e.fromState ?? 'new'}>${e.toState}${e.reason ? `:${e.reason}` : ''}`,
   );
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function gate(): { wait: Promise<void>; open: () => void } {

@@ -18,23 +18,10 @@ import { createMigratedDatabase, type TestDatabase } from './helpers/databases.t
 import { type PrivatePostgres, startPrivatePostgres } from './helpers/private-postgres.ts';
 import { type RoleProcess, startRole } from './helpers/processes.ts';
 import { copyFixture, type GraphSnapshot, snapshotGraph } from './helpers/repos.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const run = promisify(execFile);
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 90_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const finished = (db: Db, id: string) =>
   waitFor(`request ${id} to finish`, async () => {

@@ -16,6 +16,7 @@ import {
   type Worker,
 } from '../src/jobs/index.ts';
 import { ADAPTERS, createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const input = z.strictObject({ n: z.number().int() });
 type Input = z.infer<typeof input>;
@@ -32,16 +33,6 @@ function threeSteps(name: string): SagaDefinition<Input> {
       { name: 'c', policy: { ...fast, maxAttempts: 2 } },
     ],
   });
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await fn();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe.each(ADAPTERS)('sagas (%s)', (adapter) => {
