@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type ChatMessageRecord,
   type ChatWireEvent,
+  chatChannel,
   createBuiltinAnswerer,
   createChatService,
   followAnswer,
@@ -82,6 +83,28 @@ describe('an answer given by a worker connection and streamed by a gateway conne
       .map((e) => e.data.text)
       .join('');
     expect(text).toBe(done.answer.content);
+  });
+
+  it('takes a notice that is not a chat.event envelope of the message as a gap, not an event', async () => {
+    const side = createChatService({ db: t.db, root, answerer: createBuiltinAnswerer(), embedder });
+    const { answer } = await side.submit({ question: 'Who calls sumAreas?' });
+    const events: ChatWireEvent[] = [];
+    let gaps = 0;
+    const sub = await subscribeChatEvents(t.db, answer.id, {
+      onEvent: (e) => events.push(e),
+      onGap: () => gaps++,
+    });
+    const channel = chatChannel(answer.id);
+    await workerDb.query('select pg_notify($1, $2)', [
+      channel,
+      '{"seq":1,"type":"delta","data":{"text":"x"}}',
+    ]);
+    await workerDb.query('select pg_notify($1, $2)', [channel, 'not json']);
+    const t0 = Date.now();
+    while (gaps < 2 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+    await sub.close();
+    expect(gaps).toBe(2);
+    expect(events).toEqual([]);
   });
 
   it('streams a worker’s answer over SSE from the gateway, with the stored row as final', async () => {

@@ -3,7 +3,7 @@
 // envelope's fields.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chatAnswerMessage } from '../src/chat/index.ts';
+import { chatAnswerMessage, chatEventMessage } from '../src/chat/index.ts';
 import { envelopeSchema } from '../src/core/index.ts';
 
 const SPEC = readFileSync(new URL('../docs/specs/MESSAGE_SCHEMA_V1.md', import.meta.url), 'utf8');
@@ -64,12 +64,17 @@ describe('docs/specs/MESSAGE_SCHEMA_V1.md', () => {
     expect(documented).toEqual(Object.keys(envelopeSchema.shape).sort());
   });
 
-  it('shows the chat.answer job exactly as the chat worker reads it', () => {
-    const chat = marked('example').filter((e) => (e.value as { type?: string }).type === 'chat.answer');
-    expect(chat.length).toBeGreaterThan(0);
-    for (const e of chat) {
-      const payload = (e.value as { payload: unknown }).payload;
-      expect(chatAnswerMessage.payload.safeParse(payload).success, `example at line ${e.line}`).toBe(true);
+  it('shows the chat.answer job and the chat.event notice exactly as their readers take them', () => {
+    for (const [type, schema] of [
+      ['chat.answer', chatAnswerMessage.payload],
+      ['chat.event', chatEventMessage.payload],
+    ] as const) {
+      const found = marked('example').filter((e) => (e.value as { type?: string }).type === type);
+      expect(found.length, type).toBeGreaterThan(0);
+      for (const e of found) {
+        const payload = (e.value as { payload: unknown }).payload;
+        expect(schema.safeParse(payload).success, `example at line ${e.line}`).toBe(true);
+      }
     }
   });
 });

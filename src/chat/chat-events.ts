@@ -6,6 +6,8 @@
  * final state is always the `chat_messages` row, read when `final` arrives or a gap is reported.
  */
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { createEnvelope, defineMessageType, EnvelopeRegistry } from '../core/index.ts';
 import type { Db } from '../db/index.ts';
 import type { AskEvent } from './ask.ts';
 
@@ -20,6 +22,23 @@ export interface ChatWireEvent {
   readonly type: ChatWireEventType;
   readonly data: Readonly<Record<string, unknown>>;
 }
+
+/**
+ * The notice as it crosses processes: a Message Envelope v1 (docs/specs/MESSAGE_SCHEMA_V1.md) of
+ * type `chat.event`, correlated to the answer's message id, its payload the event.
+ */
+export const chatEventMessage = defineMessageType({
+  type: 'chat.event',
+  payload: z.strictObject({
+    message_id: z.uuid(),
+    pub: z.string().min(1).max(64),
+    seq: z.number().int().min(1),
+    type: z.enum(CHAT_WIRE_EVENTS),
+    data: z.record(z.string(), z.unknown()),
+  }),
+});
+const registry = new EnvelopeRegistry();
+registry.register(chatEventMessage);
 
 // NOTIFY payloads are limited to 8000 bytes; text is cut well below (JSON escapes can double it).
 const MAX_DELTA_CHARS = 1500;
@@ -49,11 +68,21 @@ export function createChatPublisher(
   const pub = randomUUID().slice(0, 8);
   let seq = 0;
   let queue: Promise<void> = Promise.resolve();
+  const envelope = (notice: ChatWireEvent) =>
+    JSON.stringify(
+      createEnvelope(chatEventMessage, {
+        source: 'worker.chat',
+        target: 'gateway',
+        correlationId: messageId,
+        idempotencyKey: `chat:event:${messageId}:${notice.pub}:${notice.seq}`,
+        payload: { message_id: messageId, ...notice, data: { ...notice.data } },
+      }),
+    );
   const send = (type: ChatWireEventType, data: Record<string, unknown>) => {
     const notice: ChatWireEvent = { pub, seq: ++seq, type, data };
-    let payload = JSON.stringify(notice);
+    let payload = envelope(notice);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES)
-      payload = JSON.stringify({ ...notice, data: { truncated: true } });
+      payload = envelope({ ...notice, data: { truncated: true } });
     queue = queue
       .then(async () => {
         await db.query('select pg_notify($1, $2)', [channel, payload]);
@@ -93,9 +122,12 @@ export async function subscribeChatEvents(
   const stop = await db.listen(
     chatChannel(messageId),
     (payload) => {
+      // A notice that is not a valid chat.event envelope of this message counts as lost.
       let event: ChatWireEvent;
       try {
-        event = JSON.parse(payload) as ChatWireEvent;
+        const p = registry.decode(payload).payload as z.infer<typeof chatEventMessage.payload>;
+        if (p.message_id !== messageId) throw new Error('a notice of another message');
+        event = { pub: p.pub, seq: p.seq, type: p.type, data: p.data };
       } catch {
         handlers.onGap();
         return;

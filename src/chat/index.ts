@@ -27,6 +27,7 @@ export {
   type ChatWireEvent,
   type ChatWireEventType,
   chatChannel,
+  chatEventMessage,
   createChatPublisher,
   type FollowOptions,
   followAnswer,
