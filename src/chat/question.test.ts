@@ -27,6 +27,9 @@ describe('classifyQuestion', () => {
     ['What would a change to stableId affect?', 'impact', 'stableId'],
     ['What breaks if I change `migrate`?', 'impact', 'migrate'],
     ['What depends on sha256Hex?', 'impact', 'sha256Hex'],
+    ['Who is using openDb?', 'callers', 'openDb'],
+    ['Can you point me to stableId?', 'definition', 'stableId'],
+    ['What can I import from src/kg/index.ts?', 'exports', 'src/kg/index.ts'],
   ])('%s -> %s %s', (question, intent, subject) => {
     expect(classifyQuestion(question)).toMatchObject({ intent, subject });
   });

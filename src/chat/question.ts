@@ -148,6 +148,7 @@ function intentOf(q: string, subject: SubjectCandidate): { intent: QuestionInten
     return is('implementations');
   if (
     has(text, /\b(export(s|ed|ing)?|expose(s|d)?|public (api|face|interface|surface))\b/) ||
+    has(text, /\b(can|could|do|should) (i|we|you) import from\b/) ||
     (subject.module && has(text, /\bcontain(s)?\b/))
   )
     return is('exports');
@@ -155,11 +156,14 @@ function intentOf(q: string, subject: SubjectCandidate): { intent: QuestionInten
     return asksCallees(q, subject.text) ? is('callees') : is('callers');
   if (has(text, /\b(take|takes|accept|accepts|receive|receives)\b/)) return is('type_uses');
   if (has(text, /\buses? (of )?(the )?type\b|\bof type\b|\btyped as\b/)) return is('type_uses');
-  if (has(text, /\b(used|uses|usages?|refer(s|red)? to|references?|referenced|relies on|rely on)\b/))
+  if (has(text, /\b(used|uses|using|usages?|refer(s|red)? to|references?|referenced|relies on|rely on)\b/))
     return asksCallees(q, subject.text) ? is('callees') : is('callers', true);
   if (
     has(text, /\b(defin(ed|e|es|ition)|declar(ed|e|es|ation)|implemented|located?|lives?|live)\b/) ||
-    has(text, /\b(where is|where are|which file|what file|in which file|in what file|find|show me|look up)\b/)
+    has(
+      text,
+      /\b(where is|where are|which file|what file|in which file|in what file|find|show me|look up|point me to|where can i find|where do i find)\b/,
+    )
   )
     return is('definition');
   return is('open');
