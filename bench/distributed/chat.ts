@@ -187,8 +187,9 @@ async function main(): Promise<void> {
     },
     ...results,
   };
-  writeFileSync(join(REPO, 'bench/distributed/results-chat.json'), `${JSON.stringify(out, null, 2)}\n`);
-  process.stdout.write('wrote bench/distributed/results-chat.json\n');
+  const file = process.env.BENCH_OUT ?? 'bench/distributed/results-chat.json';
+  writeFileSync(join(REPO, file), `${JSON.stringify(out, null, 2)}\n`);
+  process.stdout.write(`wrote ${file}\n`);
 }
 
 await main();
