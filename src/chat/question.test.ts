@@ -47,6 +47,14 @@ describe('classifyQuestion', () => {
     ]);
   });
 
+  it('does not take the name of the language or a tool for the subject unless it is in backticks', () => {
+    expect(classifyQuestion('Where does the TypeScript extractor call collectDeclarations?')).toMatchObject({
+      intent: 'callers',
+      subject: 'collectDeclarations',
+    });
+    expect(classifyQuestion('Where is `TypeScript` defined?')).toMatchObject({ subject: 'TypeScript' });
+  });
+
   it('calls how and why questions, and questions without a symbol, open', () => {
     for (const q of [
       'How does the router pick a model?',

@@ -78,18 +78,19 @@ const MODULE_WORD = /\b(?:the\s+)?([a-z][\w-]*)\s+(?:module|file)\b|\b(?:module|
 function subjectCandidates(question: string): SubjectCandidate[] {
   const out: SubjectCandidate[] = [];
   const seen = new Set<string>();
-  const add = (raw: string, strength: SubjectStrength, module = false) => {
+  const add = (raw: string, strength: SubjectStrength, module = false, backticked = false) => {
     const text = raw
       .trim()
       .replace(/\(\)$/, '')
       .replace(/[?.!,:;]+$/, '');
-    if (text.length === 0 || seen.has(text) || (strength === 'word' && NOT_SYMBOLS.has(text))) return;
+    // A name of the language or a tool (`TypeScript`, `JSON`) is a symbol only when written in backticks.
+    if (text.length === 0 || seen.has(text) || (!backticked && NOT_SYMBOLS.has(text))) return;
     seen.add(text);
     out.push({ text, strength, module });
   };
   for (const m of question.matchAll(BACKTICKED)) {
     const inner = m[1]!.trim();
-    if (/^[\w$./#-]+(\(\))?$/.test(inner)) add(inner, 'code');
+    if (/^[\w$./#-]+(\(\))?$/.test(inner)) add(inner, 'code', false, true);
   }
   const plain = question.replace(BACKTICKED, ' ');
   for (const m of plain.matchAll(PATH)) add(m[1]!, 'code');
