@@ -7,7 +7,6 @@
 import type { Db } from '../db/index.ts';
 import {
   type CboObject,
-  findDefinitions,
   indexedFileHashes,
   loadObjects,
   queryGraph,
@@ -17,7 +16,6 @@ import {
 } from '../kg/index.ts';
 import {
   chunkFileHashes,
-  codeWordsOf,
   DEFAULT_LANGUAGES,
   documentFrequencies,
   type Embedder,
@@ -25,8 +23,21 @@ import {
   searchCode,
 } from '../search/index.ts';
 import { ChatError } from './errors.ts';
+import {
+  type Candidate,
+  EDGES_FOR_THE_QUESTION,
+  type EdgeSpec,
+  edgeSpecs,
+  located,
+  membersCandidate,
+  numbered,
+  objectFields,
+  RELATION_WORDS,
+  schemaCandidate,
+} from './evidence-candidates.ts';
 import { type ClassifiedQuestion, classifyQuestion } from './question.ts';
 import { createRepoReader, type RepoReader } from './repo-files.ts';
+import { MAX_SUBJECTS, resolveMentions, resolveSubjects } from './subjects.ts';
 
 /** Evidence kinds in policy order: earlier kinds are kept first when the budget runs out. */
 export const EVIDENCE_KINDS = ['schema', 'contains', 'local_file', 'calls', 'imports', 'graph'] as const;
@@ -120,238 +131,12 @@ export interface GatherOptions {
 }
 
 export const DEFAULT_EVIDENCE_BUDGET_TOKENS = 6000;
-const DEFAULT_MAX_ENTRIES = 5;
+const DEFAULT_MAX_ENTRIES = MAX_SUBJECTS;
 // Source lines quoted per object; a longer body is quoted from its start.
 const MAX_QUOTED_LINES = 60;
-const MAX_MEMBERS_LISTED = 40;
-const EDGES_PER_SUBJECT = 12;
-const EDGES_FOR_THE_QUESTION = 60;
 
 /** Rough token count of a text (four characters a token). */
 export const estimateTokens = (text: string): number => Math.ceil(text.length / 4);
-
-type Candidate = Omit<EvidenceItem, 'id' | 'contentHash'> & { readonly rank: number };
-
-const where = (o: CboObject) => `${o.file_path}:${o.start_line}-${o.end_line}`;
-const located = (
-  o: CboObject,
-): o is CboObject & { file_path: string; start_line: number; end_line: number } =>
-  o.file_path !== null && o.start_line !== null && o.end_line !== null;
-
-function objectFields(o: CboObject) {
-  return { objectId: o.id, objectKind: o.kind, symbol: o.qualified_name, signature: o.signature };
-}
-
-/** The declaration record of an object: what the graph knows without reading the file. */
-function schemaCandidate(
-  o: CboObject & { file_path: string; start_line: number; end_line: number },
-  rank: number,
-): Candidate {
-  const lines = [`${o.kind} ${o.qualified_name} (${where(o)})`, `signature: ${o.signature}`];
-  if (o.params_json.length > 0)
-    lines.push(
-      `params: ${o.params_json.map((p) => `${p.rest ? '...' : ''}${p.name}${p.optional ? '?' : ''}: ${p.type ?? 'unknown'}`).join(', ')}`,
-    );
-  if (o.returns_json)
-    lines.push(`returns: ${o.returns_json.type ?? 'unknown'}${o.returns_json.inferred ? ' (inferred)' : ''}`);
-  if (o.fields_json.length > 0)
-    lines.push(
-      `fields: ${o.fields_json.map((f) => `${f.name}${f.optional ? '?' : ''}: ${f.type ?? 'unknown'}`).join(', ')}`,
-    );
-  lines.push(`exported: ${o.metadata.exported}`);
-  if (o.doc) lines.push(`doc: ${o.doc}`);
-  return {
-    kind: 'schema',
-    ...objectFields(o),
-    path: o.file_path,
-    startLine: o.start_line,
-    endLine: o.end_line,
-    title: `${o.kind} ${o.qualified_name}`,
-    text: lines.join('\n'),
-    rank,
-  };
-}
-
-function membersCandidate(
-  container: CboObject & { file_path: string; start_line: number; end_line: number },
-  members: readonly CboObject[],
-  rank: number,
-  relation?: EvidenceRelation,
-): Candidate {
-  const shown = members.filter(located).slice(0, MAX_MEMBERS_LISTED);
-  const lines = [`${container.kind} ${container.qualified_name} (${where(container)}) contains:`];
-  for (const m of shown)
-    lines.push(
-      `- ${m.kind} ${m.qualified_name}${m.metadata.exported ? ' (exported)' : ''} lines ${m.start_line}-${m.end_line}: ${m.signature}`,
-    );
-  if (members.length > shown.length) lines.push(`- ... and ${members.length - shown.length} more`);
-  return {
-    kind: 'contains',
-    ...objectFields(container),
-    path: container.file_path,
-    startLine: container.start_line,
-    endLine: container.end_line,
-    title: `members of ${container.kind} ${container.qualified_name}`,
-    text: lines.join('\n'),
-    members: shown.map((m) => ({
-      kind: m.kind,
-      name: m.name,
-      exported: m.metadata.exported,
-      startLine: m.start_line!,
-      endLine: m.end_line!,
-      signature: m.signature,
-    })),
-    rank,
-    ...(relation ? { relation } : {}),
-  };
-}
-
-function numbered(lines: readonly string[], first: number): string {
-  return lines.map((l, i) => `${first + i}| ${l}`).join('\n');
-}
-
-interface EdgeSpec {
-  readonly kinds: readonly RelationKind[];
-  readonly direction: 'in' | 'out';
-  readonly evidenceKind: EvidenceKind;
-  readonly limit: number;
-}
-
-/** The relations gathered for an entry, by intent: what the question asks for is gathered in full. */
-function edgeSpecs(classified: ClassifiedQuestion, isSubject: boolean): EdgeSpec[] {
-  const wanted = (intent: ClassifiedQuestion['intent']) => isSubject && classified.intent === intent;
-  return [
-    {
-      kinds: ['calls'],
-      direction: 'in',
-      evidenceKind: 'calls',
-      limit: wanted('callers') ? EDGES_FOR_THE_QUESTION : EDGES_PER_SUBJECT,
-    },
-    {
-      kinds: ['calls'],
-      direction: 'out',
-      evidenceKind: 'calls',
-      limit: wanted('callees') ? EDGES_FOR_THE_QUESTION : EDGES_PER_SUBJECT,
-    },
-    { kinds: ['imports'], direction: 'in', evidenceKind: 'imports', limit: EDGES_PER_SUBJECT },
-    {
-      kinds: ['imports'],
-      direction: 'out',
-      evidenceKind: 'imports',
-      limit: wanted('exports') ? EDGES_FOR_THE_QUESTION : EDGES_PER_SUBJECT,
-    },
-    {
-      kinds: ['uses_type', 'returns_type'],
-      direction: 'in',
-      evidenceKind: 'graph',
-      limit: wanted('type_uses') ? EDGES_FOR_THE_QUESTION : EDGES_PER_SUBJECT,
-    },
-    { kinds: ['extends', 'implements'], direction: 'out', evidenceKind: 'graph', limit: EDGES_PER_SUBJECT },
-    {
-      kinds: ['uses_type', 'returns_type'],
-      direction: 'out',
-      evidenceKind: 'graph',
-      limit: EDGES_PER_SUBJECT,
-    },
-  ];
-}
-
-const RELATION_WORDS: Record<string, [string, string]> = {
-  calls: ['calls', 'is called by'],
-  imports: ['imports', 'is imported by'],
-  uses_type: ['uses the type', 'is used as a type by'],
-  returns_type: ['returns the type', 'is the return type of'],
-  extends: ['extends', 'is extended by'],
-  implements: ['implements', 'is implemented by'],
-  impact: ['depends on', 'is depended on by'],
-};
-
-/**
- * The modules a subject names: a path (`src/kg/queries.ts`, `src/kg/queries`, `queries.ts`) or a
- * module word ("the migrator module"). Several matches are ranked by how many of the question's
- * words their path has ("the chat subsystem's index.ts").
- */
-async function modulesNamed(db: Db, subject: string, question: string): Promise<CboObject[]> {
-  const direct = (await findDefinitions(db, subject)).filter((o) => o.kind === 'module');
-  if (direct.length > 0) return direct;
-  const { rows } = await db.query<{ id: string; file_path: string }>(
-    `select id, file_path from cbo_objects where kind = 'module' and file_path is not null
-        and (file_path = $1 or file_path like $1 || '.%' or file_path like '%/' || $1 or file_path like '%/' || $1 || '.%'
-             or file_path like '%/' || $1 || '/index.%')
-      order by length(file_path), file_path limit 50`,
-    [subject],
-  );
-  const words = new Set(question.toLowerCase().match(/[a-z][a-z0-9_-]+/g) ?? []);
-  const score = (path: string) =>
-    path
-      .toLowerCase()
-      .split(/[/.]/)
-      .filter((part) => words.has(part)).length;
-  const ranked = [...rows].sort((a, b) => score(b.file_path) - score(a.file_path));
-  const best = ranked[0] ? score(ranked[0].file_path) : 0;
-  return loadObjects(
-    db,
-    ranked
-      .filter((r) => score(r.file_path) === best)
-      .slice(0, 3)
-      .map((r) => r.id),
-  );
-}
-
-const TYPE_KINDS = new Set(['interface', 'type', 'class']);
-
-interface ResolvedSubjects {
-  readonly classified: ClassifiedQuestion;
-  readonly subjects: CboObject[];
-}
-
-/**
- * Checks the question's candidate symbols against the index. A structural question keeps the
- * candidates that resolve (up to five objects); if none does and one was written as code, it stays
- * structural (to be declined); if only plain words were, it becomes an open question.
- */
-async function resolveSubjects(
-  db: Db,
-  question: string,
-  classified: ClassifiedQuestion,
-  languages: readonly string[],
-): Promise<ResolvedSubjects> {
-  if (classified.intent === 'open') return { classified, subjects: [] };
-  const subjects: CboObject[] = [];
-  let firstResolved: string | null = null;
-  for (const c of classified.candidates) {
-    if (subjects.length >= DEFAULT_MAX_ENTRIES) break;
-    // Plain words are tried only until one names a symbol; code-form words are all taken.
-    if (c.strength === 'word' && subjects.length > 0) break;
-    const asModule = c.module || classified.intent === 'exports' || /[/\\]|\.[jt]sx?$|\.py$/.test(c.text);
-    const found = (
-      asModule ? await modulesNamed(db, c.text, question) : await findDefinitions(db, c.text)
-    ).filter(
-      (o) =>
-        languages.includes(o.metadata.language) &&
-        o.file_path !== null &&
-        !subjects.some((s) => s.id === o.id),
-    );
-    if (found.length === 0) {
-      // The symbol the question names first, written as code, is not in the index: say so rather
-      // than answer about another candidate (`LlmClient.resetCircuit` is not `LlmClient`).
-      if (c === classified.candidates[0] && c.strength === 'code')
-        return { classified: { ...classified, subject: c.text }, subjects: [] };
-      continue;
-    }
-    firstResolved ??= c.text;
-    subjects.push(...found.slice(0, DEFAULT_MAX_ENTRIES - subjects.length));
-  }
-  if (subjects.length === 0) {
-    const code = classified.candidates.find((c) => c.strength === 'code');
-    return code
-      ? { classified: { ...classified, subject: code.text }, subjects: [] }
-      : { classified: { ...classified, intent: 'open', subject: null }, subjects: [] };
-  }
-  const intent =
-    classified.usage && subjects.every((s) => TYPE_KINDS.has(s.kind)) ? 'type_uses' : classified.intent;
-  return { classified: { ...classified, intent, subject: firstResolved }, subjects };
-}
 
 // Words that carry no content in a question about code.
 const QUESTION_STOP_WORDS = new Set(
@@ -566,30 +351,6 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
     budget,
   );
   return { ...set, mentioned };
-}
-
-const MAX_MENTIONS = 5;
-
-/** The definitions of the identifiers a text writes in code form (`Foo.bar`, `load_config`, `run()`). */
-async function resolveMentions(
-  db: Db,
-  text: string | undefined,
-  languages: readonly string[],
-): Promise<EvidenceSet['mentioned']> {
-  if (!text) return { found: [], missing: [] };
-  const names = [
-    ...new Set([...codeWordsOf(text), ...[...text.matchAll(/`([A-Za-z_$][\w$.]*)`/g)].map((m) => m[1]!)]),
-  ].slice(0, MAX_MENTIONS);
-  const found: CboObject[] = [];
-  const missing: string[] = [];
-  for (const name of names) {
-    const defs = (await findDefinitions(db, name)).filter(
-      (o) => languages.includes(o.metadata.language) && o.file_path,
-    );
-    if (defs.length === 0) missing.push(name);
-    else found.push(...defs.slice(0, 2));
-  }
-  return { found, missing };
 }
 
 async function selectWithinBudget(
