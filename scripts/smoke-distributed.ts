@@ -25,7 +25,7 @@ import {
 import { adminQuery, TEST_SERVER_URL } from '../test/helpers/databases.ts';
 import { citationOfSymbol, contractReply } from '../test/helpers/llm-replies.ts';
 import { startLlmTestServer } from '../test/helpers/llm-server.ts';
-import { readSse } from '../test/helpers/processes.ts';
+import { askOverHttp, openChatSession } from '../test/helpers/processes.ts';
 
 const run = promisify(execFile);
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -209,16 +209,9 @@ async function main(): Promise<number> {
       top,
     );
 
-    const session = (
-      await json<{ result: { id: string } }>(`${gateway}/api/chat/sessions`, { method: 'POST' })
-    ).body.result;
+    const sessionId = await openChatSession(gateway);
     const ask = async (content: string, intended?: string) => {
-      const res = await fetch(`${gateway}/api/chat/sessions/${session.id}/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ content, ...(intended ? { intended_model: intended } : {}) }),
-      });
-      const events = await readSse(res);
+      const events = await askOverHttp(gateway, sessionId, content, undefined, intended);
       const final = events.at(-1)?.data as {
         message: { status: string; servedModel: string | null; intendedModel: string | null };
         response: { citations: unknown[] } | null;

@@ -5,7 +5,7 @@ import { createLocalEmbedder, indexSearch } from '../src/search/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 import { applyLocalChatCatalog, citationOfSymbol, contractReply } from './helpers/llm-replies.ts';
 import { type LlmTestServer, startLlmTestServer } from './helpers/llm-server.ts';
-import { type RoleProcess, readSse, startRole } from './helpers/processes.ts';
+import { askOverHttp, openChatSession, type RoleProcess, startRole } from './helpers/processes.ts';
 import { copyFixture } from './helpers/repos.ts';
 
 // The gateway and a chat worker as separate processes on one server database: the gateway stores
@@ -48,17 +48,9 @@ describe('chat through a gateway process and a chat worker process', () => {
     const health = (await (await fetch(`${worker.url}/healthz`)).json()) as { result: { role: string } };
     expect(health.result.role).toBe('worker-chat');
 
-    const session = (
-      (await (await fetch(`${gateway.url}/api/chat/sessions`, { method: 'POST' })).json()) as {
-        result: { id: string };
-      }
-    ).result;
-    const res = await fetch(`${gateway.url}/api/chat/sessions/${session.id}/messages`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ content: 'Who calls sumAreas?' }),
-    });
-    const events = await readSse(res);
+    const session = { id: await openChatSession(gateway.url) };
+    const question = 'Who calls sumAreas?';
+    const events = await askOverHttp(gateway.url, session.id, question);
     const final = events.at(-1)!;
     expect(final.event).toBe('final');
     const { message, response } = final.data as { message: ChatMessageRecord; response: LlmResponse };
@@ -108,18 +100,10 @@ describe('chat through a gateway process and a chat worker process', () => {
       const first = await startRole(['--repo', root, 'worker', 'chat', '--port', '0'], llmEnv);
       const gateway = await startRole(['--repo', root, 'gateway', '--port', '0'], llmEnv);
       running.push(first, gateway);
-      const session = (
-        (await (await fetch(`${gateway.url}/api/chat/sessions`, { method: 'POST' })).json()) as {
-          result: { id: string };
-        }
-      ).result;
-      const res = await fetch(`${gateway.url}/api/chat/sessions/${session.id}/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ content: 'What does sumAreas do?' }),
-      });
+      const session = { id: await openChatSession(gateway.url) };
+      const question = 'What does sumAreas do?';
       let second: Promise<RoleProcess> | undefined;
-      const events = await readSse(res, (e) => {
+      const events = await askOverHttp(gateway.url, session.id, question, (e) => {
         if (e.event === 'delta' && !second) {
           first.child.kill('SIGKILL');
           second = startRole(['--repo', root, 'worker', 'chat', '--port', '0'], llmEnv);
@@ -196,19 +180,11 @@ describe('chat through a gateway process and a chat worker process', () => {
       const worker = await startRole(['--repo', root, 'worker', 'chat', '--port', '0'], llmEnv);
       const gateway = await startRole(['--repo', root, 'gateway', '--port', '0'], llmEnv);
       running.push(worker, gateway);
-      const session = (
-        (await (await fetch(`${gateway.url}/api/chat/sessions`, { method: 'POST' })).json()) as {
-          result: { id: string };
-        }
-      ).result;
-      const res = await fetch(`${gateway.url}/api/chat/sessions/${session.id}/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ content: 'What does sumAreas do?' }),
-      });
+      const session = { id: await openChatSession(gateway.url) };
+      const question = 'What does sumAreas do?';
       let signalled = false;
       let draining: number | undefined;
-      const events = await readSse(res, (e) => {
+      const events = await askOverHttp(gateway.url, session.id, question, (e) => {
         if (e.event !== 'delta' || signalled) return;
         signalled = true;
         worker.child.kill('SIGTERM');

@@ -16,7 +16,7 @@ import { createPostgresDb } from '../../src/db/index.ts';
 import { adminQuery } from '../../test/helpers/databases.ts';
 import { applyLocalChatCatalog, citationOfSymbol, contractReply } from '../../test/helpers/llm-replies.ts';
 import { startLlmTestServer } from '../../test/helpers/llm-server.ts';
-import { type RoleProcess, readSse, startRole } from '../../test/helpers/processes.ts';
+import { askOverHttp, openChatSession, type RoleProcess, startRole } from '../../test/helpers/processes.ts';
 import { loadavg, REPO, revision } from '../common.ts';
 
 const run = promisify(execFile);
@@ -62,8 +62,7 @@ async function load(gateway: string, sessions: number, questions: number): Promi
     Array.from({ length: sessions }, async (_, s) => {
       let session: string;
       try {
-        const r = await fetch(`${gateway}/api/chat/sessions`, { method: 'POST' });
-        session = ((await r.json()) as { result: { id: string } }).result.id;
+        session = await openChatSession(gateway);
       } catch (error) {
         errors.push(`session: ${String(error)}`);
         return;
@@ -72,13 +71,7 @@ async function load(gateway: string, sessions: number, questions: number): Promi
         const start = performance.now();
         let first: number | undefined;
         try {
-          const res = await fetch(`${gateway}/api/chat/sessions/${session}/messages`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ content: QUESTIONS[(s + q) % QUESTIONS.length] }),
-          });
-          if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-          const events = await readSse(res, (e) => {
+          const events = await askOverHttp(gateway, session, QUESTIONS[(s + q) % QUESTIONS.length]!, (e) => {
             if (e.event === 'delta' && first === undefined) first = performance.now() - start;
           });
           const final = events.at(-1);

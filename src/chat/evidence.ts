@@ -107,7 +107,10 @@ export interface EvidenceSet {
   /** The question's content words that no evidence contains (for declining open questions). */
   readonly uncoveredWords: readonly string[];
   readonly contentWords: readonly string[];
-  /** The share of the question's content words the evidence has, each weighted by its rarity (IDF); 0..1. */
+  /**
+   * The share of the question's content words the evidence has (0..1); for an open question each
+   * word weighs by its rarity (IDF), for others all weigh the same.
+   */
   readonly coverage: number;
 }
 
@@ -425,8 +428,12 @@ async function selectWithinBudget(
     .toLowerCase();
   const uncovered = words.filter((w) => !haystack.includes(stem(w)));
   // Each word weighs by its rarity in the index (IDF): a question whose rare words the evidence
-  // lacks is not answered by it, however many common words it shares.
-  const { chunks, df } = await documentFrequencies(db, words);
+  // lacks is not answered by it, however many common words it shares. Only an open question is
+  // judged by it (a structural one is answered or declined by its subject), so only it pays the query.
+  const { chunks, df } =
+    classified.intent === 'open' && uncovered.length > 0
+      ? await documentFrequencies(db, words)
+      : { chunks: 0, df: new Map<string, number>() };
   const weight = (w: string) => Math.log(1 + (chunks + 1) / ((df.get(w) ?? 0) + 0.5));
   const total = words.reduce((n, w) => n + weight(w), 0);
   const missed = uncovered.reduce((n, w) => n + weight(w), 0);

@@ -86,3 +86,27 @@ export async function readSse(
   }
   return events;
 }
+
+/** Opens a chat session on a gateway (`POST /api/chat/sessions`) and returns its id. */
+export async function openChatSession(gatewayUrl: string): Promise<string> {
+  const res = await fetch(`${gatewayUrl}/api/chat/sessions`, { method: 'POST' });
+  if (res.status !== 201) throw new Error(`POST /api/chat/sessions: HTTP ${res.status}`);
+  return ((await res.json()) as { result: { id: string } }).result.id;
+}
+
+/** Asks a question in a session and reads the SSE answer to its end (`onEvent` as events arrive). */
+export async function askOverHttp(
+  gatewayUrl: string,
+  sessionId: string,
+  content: string,
+  onEvent?: (e: { event: string; data: unknown }) => void,
+  intendedModel?: string,
+): Promise<Array<{ event: string; data: unknown }>> {
+  const res = await fetch(`${gatewayUrl}/api/chat/sessions/${sessionId}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ content, ...(intendedModel ? { intended_model: intendedModel } : {}) }),
+  });
+  if (res.status !== 200) throw new Error(`POST .../messages: HTTP ${res.status}`);
+  return readSse(res, onEvent);
+}
