@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseRetryAfterMs } from '../src/core/index.ts';
 import { EmbeddingError } from '../src/search/errors.ts';
 import {
   createOpenAICompatibleEmbedder,
   type OpenAICompatibleEmbedderOptions,
-  parseRetryAfterMs,
 } from '../src/search/openai-compatible-embedder.ts';
 
 const DIMENSION = 4;

@@ -228,6 +228,15 @@ describe.each(ADAPTERS)('the $name adapter against the wire-protocol server', ({
     expect(error.retryAfterMs).toBeLessThanOrEqual(5000);
   });
 
+  if (protocol === 'openai')
+    it('reads retry-after-ms before Retry-After', async () => {
+      server.script('m', [{ status: 429, retryAfter: '9', retryAfterMs: '250' }]);
+      const error = (await make(server.url, 'm')
+        .generate(ask)
+        .catch((e: unknown) => e)) as LlmError;
+      expect(error).toMatchObject({ code: 'LLM_RATE_LIMITED', retryAfterMs: 250 });
+    });
+
   if (protocol === 'anthropic')
     it('treats Anthropic’s 529 overload as retryable', async () => {
       server.script('m', [{ status: 529, message: 'Overloaded' }]);

@@ -51,3 +51,16 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
   const at = Date.parse(trimmed);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
+
+/**
+ * Milliseconds a response asks us to wait: OpenAI's `retry-after-ms`, else `Retry-After` as seconds
+ * or an HTTP date. Undefined when absent or unreadable.
+ */
+export function parseRetryAfterMs(
+  headers: Headers | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  const millis = headers?.get('retry-after-ms')?.trim();
+  if (millis && /^\d+(?:\.\d+)?$/.test(millis)) return Number(millis);
+  return parseRetryAfter(headers?.get('retry-after'), now);
+}

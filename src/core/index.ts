@@ -17,7 +17,14 @@ export {
   envelopeSchema,
   type MessageType,
 } from './envelope.ts';
-export { CogoError, ConfigError, describeCauseChain, errorMessage, parseRetryAfter } from './errors.ts';
+export {
+  CogoError,
+  ConfigError,
+  describeCauseChain,
+  errorMessage,
+  parseRetryAfter,
+  parseRetryAfterMs,
+} from './errors.ts';
 export { identifierParts } from './identifiers.ts';
 export { sha256Hex, stableId } from './ids.ts';
 export { createLogger, type Logger, type LoggerOptions } from './logger.ts';

@@ -50,13 +50,22 @@ describe('classifyHttpFailure', () => {
   });
 
   it('makes a 429 a retryable LLM_RATE_LIMITED with Retry-After in seconds or as a date', () => {
-    const seconds = classifyHttpFailure(failure(429, 'Rate limit reached', { retryAfter: '7' }));
+    const seconds = classifyHttpFailure(
+      failure(429, 'Rate limit reached', { headers: new Headers({ 'retry-after': '7' }) }),
+    );
     expect(seconds).toBeInstanceOf(LlmError);
     expect(seconds).toMatchObject({ code: 'LLM_RATE_LIMITED', isRetryable: true, status: 429 });
     expect(seconds.retryAfterMs).toBe(7_000);
-    const date = classifyHttpFailure(failure(429, '', { retryAfter: new Date(NOW + 30_000).toUTCString() }));
+    const date = classifyHttpFailure(
+      failure(429, '', { headers: new Headers({ 'retry-after': new Date(NOW + 30_000).toUTCString() }) }),
+    );
     expect(date.retryAfterMs).toBe(30_000);
-    const none = classifyHttpFailure(failure(429, '', { retryAfter: null }));
+    // OpenAI's millisecond header wins over the seconds one.
+    const millis = classifyHttpFailure(
+      failure(429, '', { headers: new Headers({ 'retry-after-ms': '250', 'retry-after': '9' }) }),
+    );
+    expect(millis.retryAfterMs).toBe(250);
+    const none = classifyHttpFailure(failure(429, '', { headers: new Headers() }));
     expect(none).toMatchObject({ code: 'LLM_RATE_LIMITED', isRetryable: true, retryAfterMs: undefined });
   });
 
@@ -65,7 +74,9 @@ describe('classifyHttpFailure', () => {
       const error = classifyHttpFailure(failure(status, 'Overloaded'));
       expect(error).toMatchObject({ code: 'LLM_HTTP_ERROR', isRetryable: true, status });
     }
-    expect(classifyHttpFailure(failure(503, '', { retryAfter: '2' })).retryAfterMs).toBe(2_000);
+    expect(
+      classifyHttpFailure(failure(503, '', { headers: new Headers({ 'retry-after': '2' }) })).retryAfterMs,
+    ).toBe(2_000);
   });
 
   it('makes 401 and 403 a non-retryable LLM_AUTH', () => {

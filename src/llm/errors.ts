@@ -1,4 +1,4 @@
-import { CogoError, describeCauseChain, parseRetryAfter } from '../core/index.ts';
+import { CogoError, describeCauseChain, parseRetryAfter, parseRetryAfterMs } from '../core/index.ts';
 
 export { describeCauseChain, parseRetryAfter };
 
@@ -68,7 +68,8 @@ export interface HttpFailure {
   readonly status: number;
   /** The provider's error message (never echoed with request data). */
   readonly message: string;
-  readonly retryAfter?: string | null;
+  /** The response's headers, for `retry-after-ms` / `Retry-After`. */
+  readonly headers?: Headers;
   readonly provider: string;
   readonly model: string;
   readonly cause?: unknown;
@@ -86,7 +87,7 @@ export function classifyHttpFailure(f: HttpFailure): LlmError {
   if (f.status === 429)
     return new LlmError('LLM_RATE_LIMITED', `${where} rate limited (429)${detail}`, {
       ...base,
-      retryAfterMs: parseRetryAfter(f.retryAfter),
+      retryAfterMs: parseRetryAfterMs(f.headers),
     });
   if (f.status === 401 || f.status === 403)
     return new LlmError('LLM_AUTH', `${where} refused the credentials (${f.status})${detail}`, base);
@@ -95,7 +96,7 @@ export function classifyHttpFailure(f: HttpFailure): LlmError {
     return new LlmError('LLM_HTTP_ERROR', `${where} failed with ${f.status}${detail}`, {
       ...base,
       isRetryable: true,
-      retryAfterMs: parseRetryAfter(f.retryAfter),
+      retryAfterMs: parseRetryAfterMs(f.headers),
     });
   if (CONTEXT_WINDOW.test(f.message))
     return new LlmError(
@@ -208,7 +209,7 @@ export function classifySdkError(f: SdkFailure, sdk: SdkErrorClasses): unknown {
     return classifyHttpFailure({
       status,
       message: redactSecret(message, apiKey),
-      retryAfter: (error as { headers?: Headers }).headers?.get('retry-after'),
+      headers: (error as { headers?: Headers }).headers,
       ...base,
     });
   }

@@ -5,7 +5,7 @@
  * and jitter, never other 4xx, and classifies every failure into an `EmbeddingError`.
  */
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, OpenAIError } from 'openai';
-import { describeCauseChain, parseRetryAfter } from '../core/index.ts';
+import { describeCauseChain, parseRetryAfterMs } from '../core/index.ts';
 import type { Embedder } from './embedder.ts';
 import { EmbeddingError, type EmbeddingErrorCode, type EmbeddingErrorOptions } from './errors.ts';
 
@@ -209,19 +209,6 @@ class OpenAICompatibleEmbedder implements Embedder {
     copy.name = error.name;
     return copy;
   }
-}
-
-/**
- * Milliseconds a 429 asks us to wait: `retry-after-ms`, else `Retry-After` as seconds or an HTTP date.
- * Undefined when absent or unreadable.
- */
-export function parseRetryAfterMs(
-  headers: Headers | undefined,
-  nowMs: number = Date.now(),
-): number | undefined {
-  const millis = headers?.get('retry-after-ms')?.trim();
-  if (millis && /^\d+(?:\.\d+)?$/.test(millis)) return Number(millis);
-  return parseRetryAfter(headers?.get('retry-after'), nowMs);
 }
 
 function resolveOptions(options: OpenAICompatibleEmbedderOptions): ResolvedOptions {

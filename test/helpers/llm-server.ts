@@ -34,6 +34,8 @@ export type Step =
       readonly message?: string;
       /** Sent as the Retry-After header: seconds or an HTTP date. */
       readonly retryAfter?: string;
+      /** Sent as OpenAI's retry-after-ms header. */
+      readonly retryAfterMs?: string;
     }
   /** Send 200 and the headers, then nothing for this long, then destroy the socket. */
   | { readonly hangBeforeFirstTokenMs: number };
@@ -100,11 +102,12 @@ const ANTHROPIC_ERRORS: Record<number, string> = {
 function sendError(
   res: ServerResponse,
   protocol: 'openai' | 'anthropic',
-  step: { status: number; message?: string; retryAfter?: string },
+  step: { status: number; message?: string; retryAfter?: string; retryAfterMs?: string },
 ) {
   const message = step.message ?? `scripted ${step.status}`;
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (step.retryAfter) headers['retry-after'] = step.retryAfter;
+  if (step.retryAfterMs) headers['retry-after-ms'] = step.retryAfterMs;
   res.writeHead(step.status, headers);
   const [type, code] = OPENAI_ERRORS[step.status] ?? ['server_error', null];
   res.end(
