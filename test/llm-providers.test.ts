@@ -228,6 +228,21 @@ describe.each(ADAPTERS)('the $name adapter against the wire-protocol server', ({
     expect(error.retryAfterMs).toBeLessThanOrEqual(5000);
   });
 
+  it('reports a refusal to a structured request as a content_filter finish, whole or streamed', async () => {
+    const reply = 'I cannot help with that request.';
+    server.script('m', [{ reply, refusal: true }]);
+    const request: ChatRequest = {
+      ...ask,
+      responseFormat: { type: 'json', name: 'answer', schema: { type: 'object' } },
+    };
+    const whole = await make(server.url, 'm').generate(request);
+    expect(whole).toMatchObject({ text: reply, finishReason: 'content_filter' });
+    const streamed = await collect(make(server.url, 'm'), request);
+    expect(streamed.error).toBeUndefined();
+    expect(textOf(streamed.parts)).toBe(reply);
+    expect(streamed.parts.at(-1)).toMatchObject({ type: 'finish', finishReason: 'content_filter' });
+  });
+
   if (protocol === 'openai')
     it('reads retry-after-ms before Retry-After', async () => {
       server.script('m', [{ status: 429, retryAfter: '9', retryAfterMs: '250' }]);

@@ -100,6 +100,15 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
         deadline.dispose();
       }
       const choice = response.choices?.[0];
+      // A structured-output refusal comes as `message.refusal`, with no content: the model declined.
+      const refusal = choice?.message?.refusal;
+      if (choice && typeof refusal === 'string' && typeof choice.message.content !== 'string')
+        return {
+          text: refusal,
+          usage: usageOf(response.usage),
+          finishReason: 'content_filter',
+          model: response.model ?? options.model,
+        };
       if (!choice || typeof choice.message?.content !== 'string')
         throw new LlmError(
           'LLM_INVALID_RESPONSE',
@@ -120,6 +129,7 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
       let model = options.model;
       // Once the response has begun, a broken connection is an interrupted stream, not a network error.
       let opened = false;
+      let refused = false;
       // The deadline restarts with every chunk: it catches a provider that stalls, not a long answer.
       const deadline = createDeadline(timeoutMs, request.signal);
       try {
@@ -135,7 +145,14 @@ export function createOpenAICompatibleModel(options: OpenAICompatibleModelOption
           const choice = chunk.choices?.[0];
           const text = choice?.delta?.content;
           if (text) yield { type: 'text-delta', text };
-          if (choice?.finish_reason) finish = FINISH[choice.finish_reason] ?? 'other';
+          // A refusal streams as `delta.refusal` and ends with `stop`: it is a refusal, not an answer.
+          const refusalText = choice?.delta?.refusal;
+          if (refusalText) {
+            refused = true;
+            yield { type: 'text-delta', text: refusalText };
+          }
+          if (choice?.finish_reason)
+            finish = refused ? 'content_filter' : (FINISH[choice.finish_reason] ?? 'other');
         }
       } catch (error) {
         throw classify(error, request.signal, deadline, opened);

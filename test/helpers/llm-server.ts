@@ -27,6 +27,11 @@ export type Step =
       readonly deltaDelayMs?: number;
       /** Streams only: send this many deltas, then destroy the socket. */
       readonly cutAfterDeltas?: number;
+      /**
+       * The model declines: OpenAI sends `reply` as `message.refusal` (`delta.refusal` when streamed)
+       * with no content; Anthropic sends it as text with `stop_reason: refusal`.
+       */
+      readonly refusal?: boolean;
     }
   | {
       readonly status: number;
@@ -144,7 +149,15 @@ async function openaiReply(
         object: 'chat.completion',
         created,
         model,
-        choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+        choices: [
+          {
+            index: 0,
+            message: step.refusal
+              ? { role: 'assistant', content: null, refusal: text }
+              : { role: 'assistant', content: text },
+            finish_reason: 'stop',
+          },
+        ],
         usage: { ...usage, total_tokens: usage.prompt_tokens + usage.completion_tokens },
       }),
     );
@@ -163,7 +176,7 @@ async function openaiReply(
     // The client has gone (aborted): stop, as a provider does.
     if (res.destroyed) return;
     if (step.cutAfterDeltas !== undefined && sent >= step.cutAfterDeltas) return cut(res);
-    chunk({ content: w }, null);
+    chunk(step.refusal ? { refusal: w } : { content: w }, null);
     sent++;
     if (step.deltaDelayMs) await sleep(step.deltaDelayMs);
   }
@@ -183,15 +196,18 @@ async function anthropicReply(
   body: Record<string, unknown>,
   step: Extract<Step, { reply: string }>,
 ) {
+  // A refusal is text, even when a tool was forced.
   const tool =
-    Array.isArray(body.tools) && body.tools.length > 0 ? (body.tools[0] as { name: string }) : undefined;
+    !step.refusal && Array.isArray(body.tools) && body.tools.length > 0
+      ? (body.tools[0] as { name: string })
+      : undefined;
   const text = step.json !== undefined ? JSON.stringify(step.json) : step.reply;
   const usage = {
     input_tokens: step.usage?.input ?? 10,
     output_tokens: step.usage?.output ?? words(text).length,
   };
   const id = `msg_${Math.random().toString(36).slice(2)}`;
-  const stop = tool ? 'tool_use' : 'end_turn';
+  const stop = step.refusal ? 'refusal' : tool ? 'tool_use' : 'end_turn';
   if (!stream) {
     if (step.firstTokenDelayMs) await sleep(step.firstTokenDelayMs);
     res.writeHead(200, { 'content-type': 'application/json' });
