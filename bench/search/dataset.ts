@@ -29,6 +29,9 @@ export interface Dataset {
   /** Doc comments blanked in the stripped copy, and any left (should be 0). */
   readonly docCommentsRemoved: number;
   readonly docCommentsLeft: number;
+  /** `.ts` files copied, and those the package's filter left out (test files). */
+  readonly files: number;
+  readonly excludedFiles: string[];
 }
 
 export function listFiles(dir: string, keep: (name: string) => boolean): string[] {
@@ -41,25 +44,53 @@ export function listFiles(dir: string, keep: (name: string) => boolean): string[
   return out;
 }
 
-/** Copies `<pkg>/src/**\/*.ts` to `root/src`, passing each file's text through `transform`. */
+/** Test sources a package may ship beside its code: `*.test.ts`, `*.spec.ts`, `*.test-d.ts`, or under a test folder. */
+export function isTestFile(relPath: string): boolean {
+  const parts = relPath.split(/[\\/]/);
+  const name = parts.at(-1) ?? '';
+  return (
+    /\.(?:test|spec|test-d)\.ts$/.test(name) ||
+    parts.slice(0, -1).some((d) => d === 'tests' || d === '__tests__' || d === 'test')
+  );
+}
+
+/** What to copy of a package, and the tsconfig to write beside the copy. */
+export interface SourceSpec {
+  /** Written as the copy's `tsconfig.json`. */
+  readonly tsconfig: object;
+  /** Keep a `.ts` file (path relative to `<pkg>/src`)? Every one when absent. */
+  readonly keep?: (relPath: string) => boolean;
+}
+
+/** rxjs as the benchmark always copied it: every `.ts` file under `src`, with the rxjs tsconfig. */
+export const RXJS_SOURCES: SourceSpec = { tsconfig: RXJS_TSCONFIG };
+
+/** Copies `<pkg>/src/**\/*.ts` (those `spec.keep` keeps) to `root/src`, passing each file's text through `transform`. */
 export function copySources(
   pkgDir: string,
   root: string,
+  spec: SourceSpec,
   transform: (path: string, text: string) => string = (_p, t) => t,
-): string[] {
+): { paths: string[]; excluded: string[] } {
   rmSync(root, { recursive: true, force: true });
   const src = join(pkgDir, 'src');
   const paths: string[] = [];
+  const excluded: string[] = [];
   for (const from of listFiles(src, (n) => n.endsWith('.ts'))) {
-    const rel = join('src', relative(src, from));
+    const inSrc = relative(src, from);
+    const rel = join('src', inSrc);
+    if (spec.keep && !spec.keep(inSrc)) {
+      excluded.push(rel);
+      continue;
+    }
     const dest = join(root, rel);
     mkdirSync(dirname(dest), { recursive: true });
     writeFileSync(dest, transform(rel, readFileSync(from, 'utf8')));
     paths.push(rel);
   }
-  writeFileSync(join(root, 'tsconfig.json'), `${JSON.stringify(RXJS_TSCONFIG, null, 2)}\n`);
+  writeFileSync(join(root, 'tsconfig.json'), `${JSON.stringify(spec.tsconfig, null, 2)}\n`);
   copyFileSync(join(pkgDir, 'package.json'), join(root, 'package.json'));
-  return paths;
+  return { paths, excluded };
 }
 
 const isDocComment = (text: string) => text.startsWith('/**') && text !== '/**/';
@@ -219,15 +250,20 @@ const words = (s: string) => s.split(/\s+/).filter((w) => w !== '');
  * Queries under 3 words go; so do queries whose text (case and spacing ignored) is shared by more
  * than one symbol, since they have no single right answer.
  */
-export function buildDataset(pkgDir: string, originalRoot: string, strippedRoot: string): Dataset {
+export function buildDataset(
+  pkgDir: string,
+  originalRoot: string,
+  strippedRoot: string,
+  spec: SourceSpec = RXJS_SOURCES,
+): Dataset {
   const documented: Documented[] = [];
-  copySources(pkgDir, originalRoot, (path, text) => {
+  const copied = copySources(pkgDir, originalRoot, spec, (path, text) => {
     documented.push(...documentedIn(path, text));
     return text;
   });
   let removed = 0;
   let left = 0;
-  copySources(pkgDir, strippedRoot, (path, text) => {
+  copySources(pkgDir, strippedRoot, spec, (path, text) => {
     const s = stripDocComments(text);
     removed += s.removed;
     left += countDocComments(path, s.text);
@@ -252,5 +288,7 @@ export function buildDataset(pkgDir: string, originalRoot: string, strippedRoot:
     })),
     docCommentsRemoved: removed,
     docCommentsLeft: left,
+    files: copied.paths.length,
+    excludedFiles: copied.excluded,
   };
 }

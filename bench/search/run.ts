@@ -7,7 +7,10 @@
  * Quality: rxjs's documented declarations; each one's first doc sentence is a query whose answer is
  * the declaration. The sources are copied to bench/.work/search/ with every doc comment blanked out,
  * indexed by cogo (indexRepository + indexSearch, local embedder) and searched in several modes, and
- * compared with ripgrep and BM25 over whole files on the same copy. Latency: searchCode at 10k and
+ * compared with ripgrep and BM25 over whole files on the same copy. rxjs is the development set
+ * (cogo's search was designed looking at it); the quality part also runs, on PGlite only, on two
+ * held-out packages (@reduxjs/toolkit, @tanstack/query-core; test files left out), and prints cogo's
+ * file-level MRR@10 over each baseline's per package. Latency: searchCode at 10k and
  * 100k chunks (synthetic replicas of the package, see synthetic.ts) on PGlite and on the Postgres
  * server. Throughput: indexSearch on the package, and the local embedder alone.
  * Writes bench/search/results.json and prints the markdown tables for BENCHMARKS.md.
@@ -39,7 +42,7 @@ import {
 import { indexRepository } from '../../src/kg/index.ts';
 import { chunkCode, createLocalEmbedder, type Embedder, indexSearch } from '../../src/search/index.ts';
 import { flushSearchIndexes } from '../../src/search/store.ts';
-import { loadavg, revision, versionOf } from '../common.ts';
+import { loadavg, RXJS_TSCONFIG, revision, versionOf } from '../common.ts';
 import {
   Bm25,
   fileDocuments,
@@ -48,7 +51,14 @@ import {
   requireRipgrep,
   ripgrepRank,
 } from './baselines.ts';
-import { buildDataset, type Dataset, listFiles } from './dataset.ts';
+import {
+  buildDataset,
+  type Dataset,
+  isTestFile,
+  listFiles,
+  RXJS_SOURCES,
+  type SourceSpec,
+} from './dataset.ts';
 import {
   type Backend,
   buildVectorIndex,
@@ -90,7 +100,55 @@ if (PARTS !== 'all' && PARTS !== 'latency' && PARTS !== 'quality')
 const PGLITE_MAINTENANCE_WORK_MEM = '1GB';
 const MAX_FILE_BYTES = 1_000_000;
 const requireHere = createRequire(join(HERE, 'package.json'));
-const PKG_DIR = dirname(requireHere.resolve('rxjs/package.json'));
+const packageDir = (name: string) => dirname(requireHere.resolve(`${name}/package.json`));
+const PKG_DIR = packageDir('rxjs');
+
+/** A package whose docstrings make a query set. */
+interface BenchPackage {
+  readonly name: string;
+  /** `development`: cogo's search was designed looking at its results; `held-out`: never looked at. */
+  readonly role: 'development' | 'held-out';
+  /** Directory names under bench/.work/search/ (the copy as shipped, and `<slug>-stripped`). */
+  readonly slug: string;
+  readonly sources: SourceSpec;
+}
+
+/** The rxjs compiler options, for any package of `src/**\/*.ts` with relative imports. */
+const GENERIC_TSCONFIG = { compilerOptions: RXJS_TSCONFIG.compilerOptions, include: ['src/**/*.ts'] };
+const notTest = (path: string) => !isTestFile(path);
+
+/** Held-out query sets: nothing in cogo's search was designed or tuned on them. */
+const HELD_OUT: readonly BenchPackage[] = [
+  {
+    name: '@reduxjs/toolkit',
+    role: 'held-out',
+    slug: 'reduxjs-toolkit',
+    sources: {
+      keep: notTest,
+      // The package imports itself by name (`@reduxjs/toolkit/query`, `@internal/...`): the path
+      // mappings of its own tsconfig.base.json (those that point into src), so cogo resolves them.
+      tsconfig: {
+        compilerOptions: {
+          ...RXJS_TSCONFIG.compilerOptions,
+          paths: {
+            '@reduxjs/toolkit': ['./src/index.ts'],
+            '@reduxjs/toolkit/react': ['./src/react/index.ts'],
+            '@reduxjs/toolkit/query': ['./src/query/index.ts'],
+            '@reduxjs/toolkit/query/react': ['./src/query/react/index.ts'],
+            '@internal/*': ['./src/*'],
+          },
+        },
+        include: ['src/**/*.ts'],
+      },
+    },
+  },
+  {
+    name: '@tanstack/query-core',
+    role: 'held-out',
+    slug: 'tanstack-query-core',
+    sources: { keep: notTest, tsconfig: GENERIC_TSCONFIG },
+  },
+];
 
 function log(message: string): void {
   process.stderr.write(`[bench:search] ${message}\n`);
@@ -179,13 +237,14 @@ async function quality(
   strippedRoot: string,
   embedder: Embedder,
   admin: pg.Client | { skipped: string },
+  label = 'quality',
 ): Promise<QualityResults> {
   const cogo: QualityResults['cogo'] = {};
   const indexing: QualityResults['indexing'] = {};
-  log('quality: PGlite (in memory), index the stripped copy');
+  log(`${label}: PGlite (in memory), index the stripped copy`);
   const lite = await migrated(await createPgliteDb());
   indexing.pglite = await indexBoth(lite, strippedRoot, embedder);
-  log(`quality: PGlite, ${data.queries.length} queries x ${COGO_MODES.length} modes`);
+  log(`${label}: PGlite, ${data.queries.length} queries x ${COGO_MODES.length} modes`);
   cogo.pglite = await evaluateCogo(lite, data.queries, embedder);
   const chunks: ChunkText[] = await loadChunkTexts(lite);
   await lite.close();
@@ -193,18 +252,18 @@ async function quality(
     cogo.postgres = admin;
     indexing.postgres = admin;
   } else {
-    log('quality: Postgres server, index the stripped copy');
+    log(`${label}: Postgres server, index the stripped copy`);
     const s = await serverDb(admin);
     try {
       await migrated(s.db);
       indexing.postgres = await indexBoth(s.db, strippedRoot, embedder);
-      log(`quality: Postgres server, ${data.queries.length} queries x ${COGO_MODES.length} modes`);
+      log(`${label}: Postgres server, ${data.queries.length} queries x ${COGO_MODES.length} modes`);
       cogo.postgres = await evaluateCogo(s.db, data.queries, embedder);
     } finally {
       await s.drop();
     }
   }
-  log('quality: baselines (ripgrep, BM25)');
+  log(`${label}: baselines (ripgrep, BM25)`);
   const files = listFiles(join(strippedRoot, 'src'), (n) => n.endsWith('.ts')).map((p) =>
     relative(strippedRoot, p),
   );
@@ -400,7 +459,7 @@ const BASELINE_LABELS: Record<string, string> = {
   bm25Identifiers: 'BM25 over whole files (words + identifier parts)',
 };
 
-function qualityTables(q: QualityResults, data: Dataset): string {
+function qualityTables(q: QualityResults, data: Dataset, pkg = 'rxjs'): string {
   const out: string[] = [];
   const lite = q.cogo.pglite as CogoQuality;
   const server = 'skipped' in q.cogo.postgres! ? null : (q.cogo.postgres as CogoQuality);
@@ -422,12 +481,14 @@ function qualityTables(q: QualityResults, data: Dataset): string {
   out.push(
     table(
       [
-        `Retrieval, ${data.queries.length} docstring queries on rxjs (doc comments removed)`,
+        `Retrieval, ${data.queries.length} docstring queries on ${pkg} (doc comments removed)`,
         'level',
         'MRR@10',
         'Recall@1',
         'Recall@10',
-        'Postgres server (exact vectors): MRR@10 / R@1 / R@10',
+        server
+          ? 'Postgres server (exact vectors): MRR@10 / R@1 / R@10'
+          : `Postgres server: not run (${(q.cogo.postgres as { skipped: string }).skipped})`,
       ],
       rows,
     ),
@@ -703,6 +764,211 @@ function missesList(data: Dataset, q: QualityResults, limit: number): string {
   ].join('\n');
 }
 
+// ---------------------------------------------------------------------------------------------
+// The packages: rxjs (development set) and the held-out ones.
+
+const RXJS: BenchPackage = { name: 'rxjs', role: 'development', slug: 'rxjs', sources: RXJS_SOURCES };
+
+/** The held-out packages are evaluated on PGlite only, to keep the run short. */
+const HELD_OUT_SERVER = { skipped: 'held-out packages: PGlite only' };
+
+interface PackageSet {
+  readonly pkg: BenchPackage;
+  readonly version: string;
+  readonly data: Dataset;
+  readonly originalRoot: string;
+  readonly strippedRoot: string;
+}
+
+interface PackageRun extends PackageSet {
+  readonly q: QualityResults;
+}
+
+function buildSet(pkg: BenchPackage): PackageSet {
+  const dir = packageDir(pkg.name);
+  const version = versionOf(join(dir, 'package.json'));
+  const originalRoot = join(WORK, pkg.slug);
+  const strippedRoot = join(WORK, `${pkg.slug}-stripped`);
+  log(
+    `building the query set from ${pkg.name}@${version} (${pkg.role === 'development' ? 'development set' : 'held out'})`,
+  );
+  const data = buildDataset(dir, originalRoot, strippedRoot, pkg.sources);
+  if (data.docCommentsLeft > 0)
+    throw new Error(`${pkg.name}: ${data.docCommentsLeft} doc comments left in the stripped copy`);
+  log(
+    `${data.documented} documented declarations, ${data.queries.length} queries ` +
+      `(${data.droppedShort} under 3 words, ${data.droppedDuplicate} duplicates dropped); ` +
+      `${data.files} files, ${data.excludedFiles.length} test files left out`,
+  );
+  return { pkg, version, data, originalRoot, strippedRoot };
+}
+
+const setLabel = (r: PackageSet) =>
+  `${r.pkg.name}@${r.version} (${r.pkg.role === 'development' ? 'development set' : 'held out'})`;
+
+function datasetSummary(data: Dataset) {
+  return {
+    documented: data.documented,
+    droppedShort: data.droppedShort,
+    droppedDuplicate: data.droppedDuplicate,
+    queries: data.queries.length,
+    docCommentsRemoved: data.docCommentsRemoved,
+    files: data.files,
+    excludedTestFiles: data.excludedFiles,
+    byKind: Object.fromEntries(
+      [...new Set(data.queries.map((x) => x.kind))].map((k) => [
+        k,
+        data.queries.filter((x) => x.kind === k).length,
+      ]),
+    ),
+    mentionsName: data.queries.filter((x) => x.mentionsName).length,
+  };
+}
+
+function datasetLine(r: PackageRun): string {
+  const d = datasetSummary(r.data);
+  const lite = r.q.cogo.pglite as CogoQuality;
+  return (
+    `Query set: ${setLabel(r)}, ${d.files} \`.ts\` files under src (${d.excludedTestFiles.length} test files left out), ` +
+    `${d.documented} documented declarations, ${d.droppedShort} with a first sentence under 3 words and ` +
+    `${d.droppedDuplicate} sharing their sentence with another symbol dropped: ${d.queries} queries ` +
+    `(${Object.entries(d.byKind)
+      .map(([k, n]) => `${n} ${k}`)
+      .join(
+        ', ',
+      )}; ${d.mentionsName} name the symbol). ${d.docCommentsRemoved} doc comments blanked in the ` +
+    `indexed copy; ${cellChunks(r.q.indexing.pglite)} chunks. Vector path: PGlite ${lite.vectorPaths.join(', ')}.`
+  );
+}
+
+const cellChunks = (i: IndexTimes | { skipped: string } | undefined) =>
+  !i || 'skipped' in i ? '?' : num(i.chunks);
+
+/** Per held-out package: its query set and quality figures (`misses`: every fused miss, full run only). */
+function heldOutResults(runs: readonly PackageRun[], misses: boolean) {
+  return Object.fromEntries(
+    runs.map((r) => {
+      const lite = r.q.cogo.pglite as CogoQuality;
+      return [
+        `${r.pkg.name}@${r.version}`,
+        {
+          role: r.pkg.role,
+          dataset: datasetSummary(r.data),
+          tsconfig: r.pkg.sources.tsconfig,
+          quality: {
+            ...qualitySummary(r.q),
+            maxVectorCandidates: lite.maxVectorCandidates,
+            medianLength: lite.medianLength,
+            expectedFileChunks: r.q.expectedFileChunks,
+            indexing: r.q.indexing,
+            ...(misses
+              ? { fusedMisses: fusedMisses(r.data, r.q), firstHits: firstHitCounts(r.q).slice(0, 10) }
+              : {}),
+          },
+        },
+      ];
+    }),
+  );
+}
+
+function heldOutSection(runs: readonly PackageRun[]): string {
+  const out: string[] = [];
+  for (const r of runs)
+    out.push(
+      datasetLine(r),
+      '',
+      qualityTables(r.q, r.data, setLabel(r)),
+      '',
+      missesList(r.data, r.q, 10),
+      '',
+    );
+  return out.join('\n').trimEnd();
+}
+
+const TARGET_MODES = ['fused', 'weighted'] as const;
+
+/** Per package and mode (fused, weighted): cogo's file-level MRR@10 (PGlite) over each baseline's. */
+function targets(runs: readonly PackageRun[]) {
+  return runs.flatMap((r) =>
+    TARGET_MODES.map((mode) => {
+      const cogo = (r.q.cogo.pglite as CogoQuality).file[mode].mrr10;
+      const baselines = Object.fromEntries(
+        Object.entries(r.q.baselines).map(([k, m]) => [
+          k,
+          {
+            mrr10: m.mrr10,
+            ratio: m.mrr10 > 0 ? Math.round((cogo / m.mrr10) * 100) / 100 : null,
+            met: m.mrr10 > 0 && cogo / m.mrr10 >= 1.5,
+          },
+        ]),
+      );
+      return {
+        package: `${r.pkg.name}@${r.version}`,
+        role: r.pkg.role,
+        queries: r.data.queries.length,
+        mode,
+        level: 'file',
+        cogoMrr10: cogo,
+        baselines,
+        metAgainstAll: Object.values(baselines).every((b) => b.met),
+      };
+    }),
+  );
+}
+
+function targetTables(runs: readonly PackageRun[]): string {
+  const all = targets(runs);
+  const keys = Object.keys(all[0]?.baselines ?? {});
+  const out: string[] = [];
+  for (const mode of TARGET_MODES) {
+    const rows = all
+      .filter((t) => t.mode === mode)
+      .map((t) => {
+        const met = keys.filter((k) => t.baselines[k]!.met).length;
+        return [
+          t.package,
+          t.role === 'development' ? 'development' : 'held out',
+          `${t.queries}`,
+          `**${f4(t.cogoMrr10)}**`,
+          ...keys.map((k) => {
+            const b = t.baselines[k]!;
+            return `${f4(b.mrr10)}: ${b.ratio === null ? 'n/a' : `${b.ratio.toFixed(2)}x`}${b.met ? '' : ' (**not met**)'}`;
+          }),
+          t.metAgainstAll ? 'met against all' : `**not met** (${met} of ${keys.length} met)`,
+        ];
+      });
+    out.push(
+      table(
+        [
+          `Target: ${MODE_LABELS[mode]} MRR@10 >= 1.5 x each baseline, file level (PGlite)`,
+          'set',
+          'queries',
+          'cogo MRR@10',
+          ...keys.map((k) => `${BASELINE_LABELS[k] ?? k}: MRR@10, cogo / it`),
+          '1.5x target',
+        ],
+        rows,
+      ),
+      '',
+    );
+  }
+  return out.join('\n').trimEnd();
+}
+
+/** BENCH_PARTS=quality: every package's tables, then the targets across packages. */
+function allQualityTables(runs: readonly PackageRun[]): string {
+  const [dev, ...held] = runs;
+  return [
+    datasetLine(dev!),
+    '',
+    qualityTables(dev!.q, dev!.data, setLabel(dev!)),
+    '',
+    heldOutSection(held),
+    '',
+    targetTables(runs),
+  ].join('\n');
+}
+
 interface Machine {
   readonly cpus: number;
   readonly cpuModel: string;
@@ -764,28 +1030,42 @@ async function main(): Promise<void> {
   const started = performance.now();
   const loadBefore = loadavg();
   mkdirSync(WORK, { recursive: true });
-  const originalRoot = join(WORK, 'rxjs');
-  const strippedRoot = join(WORK, 'rxjs-stripped');
-  log(`building the query set from rxjs@${versionOf(join(PKG_DIR, 'package.json'))}`);
-  const data = buildDataset(PKG_DIR, originalRoot, strippedRoot);
-  if (data.docCommentsLeft > 0)
-    throw new Error(`${data.docCommentsLeft} doc comments left in the stripped copy`);
-  log(
-    `${data.documented} documented declarations, ${data.queries.length} queries ` +
-      `(${data.droppedShort} under 3 words, ${data.droppedDuplicate} duplicates dropped)`,
-  );
+  const rxjs = buildSet(RXJS);
+  const { data, originalRoot, strippedRoot } = rxjs;
   const embedder = createLocalEmbedder();
   const admin = await connectAdmin();
   if ('skipped' in admin) log(`server parts skipped: ${admin.skipped}`);
-  const q = PARTS !== 'latency' ? await quality(data, strippedRoot, embedder, admin) : null;
+  const q = PARTS !== 'latency' ? await quality(data, strippedRoot, embedder, admin, 'quality (rxjs)') : null;
+  // The held-out packages: the quality part only, on PGlite (the server run stays rxjs only).
+  const heldOut: PackageRun[] = [];
+  if (PARTS !== 'latency')
+    for (const pkg of HELD_OUT) {
+      const set = buildSet(pkg);
+      const r = await quality(set.data, set.strippedRoot, embedder, HELD_OUT_SERVER, `quality (${pkg.name})`);
+      heldOut.push({ ...set, q: r });
+    }
+  const runs: PackageRun[] = q ? [{ ...rxjs, q }, ...heldOut] : [];
   if (q && PARTS === 'quality') {
     // BENCH_PARTS=quality: the retrieval-quality tables only, beside the full run's results.json.
     if (!('skipped' in admin)) await admin.end();
-    writeFileSync(
-      join(REPO, 'bench/search/results-quality.json'),
-      `${JSON.stringify({ command: 'BENCH_PARTS=quality npm run bench:search', revision: revision(), loadAverage: { before: loadBefore, after: loadavg() }, wallMs: Math.round(performance.now() - started), quality: qualitySummary(q) }, null, 2)}\n`,
+    const resultsFile = join(HERE, 'results-quality.json');
+    const results = {
+      command: 'BENCH_PARTS=quality npm run bench:search',
+      revision: revision(),
+      loadAverage: { before: loadBefore, after: loadavg() },
+      wallMs: Math.round(performance.now() - started),
+      package: `rxjs@${rxjs.version}`,
+      quality: qualitySummary(q),
+      heldOut: heldOutResults(heldOut, false),
+      targets: targets(runs),
+    };
+    writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+    const biome = join(REPO, 'node_modules', '.bin', 'biome');
+    if (existsSync(biome)) spawnSync(biome, ['format', '--write', resultsFile], { stdio: 'ignore' });
+    process.stdout.write(`${allQualityTables(runs)}\n`);
+    log(
+      `done in ${((performance.now() - started) / 1000).toFixed(0)} s; results in ${relative(REPO, resultsFile)}`,
     );
-    process.stdout.write(`${qualityTables(q, data)}\n`);
     return;
   }
   const { throughput, latency } = await throughputAndLatency(data, originalRoot, embedder, admin);
@@ -852,6 +1132,8 @@ async function main(): Promise<void> {
       fusedMisses: fusedMisses(data, q),
       firstHits: firstHitCounts(q).slice(0, 10),
     },
+    heldOut: heldOutResults(heldOut, true),
+    targets: targets(runs),
     throughput,
     latency,
   };
@@ -892,7 +1174,11 @@ async function main(): Promise<void> {
         : `; server ${(q.cogo.postgres as CogoQuality).vectorPaths.join(', ')}`) +
       '.',
     '',
-    qualityTables(q, data),
+    qualityTables(q, data, `rxjs (development set)`),
+    '',
+    heldOutSection(heldOut),
+    '',
+    targetTables(runs),
     '',
     latencyTables(latency),
     '',
