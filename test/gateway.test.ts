@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../src/core/index.ts';
 import { indexRepository } from '../src/kg/index.ts';
-import { createLocalEmbedder, indexSearch, type SearchResult } from '../src/search/index.ts';
+import { createLocalEmbedder, DEFAULT_FUSION, indexSearch, type SearchResult } from '../src/search/index.ts';
 import { createGatewayApp, startGateway } from '../src/services/gateway/index.ts';
 import { createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 import { copyFixture } from './helpers/repos.ts';
@@ -54,7 +54,7 @@ describe('GET /api/search/code', () => {
     expect(top.scores.fused).toBe(top.score);
     expect(result.vectorPath).toBe('pgvector-hnsw');
     expect(result.model).toBe(embedder.model);
-    expect(result.fusion).toBe('rrf');
+    expect(result.fusion).toBe(DEFAULT_FUSION);
   });
 
   it('narrows hits to the requested kind, path and tags', async () => {
@@ -75,9 +75,9 @@ describe('GET /api/search/code', () => {
   });
 
   it('honours limit, lang and fusion', async () => {
-    const two = await search('q=area&limit=2&fusion=weighted');
+    const two = await search('q=area&limit=2&fusion=rrf');
     expect(two.hits).toHaveLength(2);
-    expect(two.fusion).toBe('weighted');
+    expect(two.fusion).toBe('rrf');
     const py = await search('q=sumAreas&lang=py');
     expect(py.hits).toEqual([]);
   });
@@ -108,7 +108,7 @@ describe('docs/specs/SEARCH_V1.md', () => {
     const block = /<!-- example: search-response -->\s*```json\n([\s\S]*?)\n```/.exec(doc);
     expect(block).not.toBeNull();
     const example = JSON.parse(block![1]!) as {
-      result: { query: string; hits: Array<Record<string, unknown>> };
+      result: { query: string; fusion: string; hits: Array<Record<string, unknown>> };
     };
     const res = await app.request(`/api/search/code?q=${example.result.query}&limit=1`);
     const live = (await res.json()) as typeof example;
@@ -140,6 +140,7 @@ describe('docs/specs/SEARCH_V1.md', () => {
     const pick = (h: Record<string, unknown> | undefined) =>
       Object.fromEntries(stable.map((k) => [k, h?.[k]]));
     expect(pick(live.result.hits[0])).toEqual(pick(example.result.hits[0]));
+    expect(live.result.fusion).toBe(example.result.fusion);
   });
 });
 
@@ -173,7 +174,7 @@ describe('gateway routes', () => {
     );
     // The search subsystem's own metrics, from the queries above and the index run in beforeAll.
     expect(text).toMatch(
-      /cogo_search_query_duration_seconds_count\{fusion="rrf",vector_path="pgvector-hnsw"\} [1-9]\d*/,
+      /cogo_search_query_duration_seconds_count\{fusion="weighted",vector_path="pgvector-hnsw"\} [1-9]\d*/,
     );
     expect(text).toMatch(/cogo_search_chunks_embedded_total\{model="cogo-local-hash-v1-384"\} [1-9]\d*/);
   });

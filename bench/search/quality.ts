@@ -34,7 +34,7 @@ export const COGO_MODES = [
   'vector',
   'fused',
   'fusedNoGraph',
-  'weighted',
+  'rrf',
   'fusedNoEmbedder',
 ] as const;
 export type CogoMode = (typeof COGO_MODES)[number];
@@ -42,9 +42,9 @@ export type CogoMode = (typeof COGO_MODES)[number];
 export const MODE_LABELS: Record<CogoMode, string> = {
   keyword: 'cogo keyword only',
   vector: 'cogo vector only (local embedder)',
-  fused: 'cogo fused (defaults, local embedder)',
+  fused: 'cogo fused (defaults: weighted sum, local embedder)',
   fusedNoGraph: 'cogo fused, graph weight 0 (diagnostic)',
-  weighted: 'cogo weighted fusion (`fusion: weighted`, local embedder)',
+  rrf: 'cogo reciprocal-rank fusion (`fusion: rrf`, local embedder)',
   fusedNoEmbedder: 'cogo fused without an embedder (keyword + name + graph)',
 };
 
@@ -64,8 +64,8 @@ export function modeOptions(mode: CogoMode, embedder: Embedder): SearchOptions {
       return { embedder };
     case 'fusedNoGraph':
       return { embedder, weights: { graph: 0 } };
-    case 'weighted':
-      return { embedder, fusion: 'weighted' };
+    case 'rrf':
+      return { embedder, fusion: 'rrf' };
     case 'fusedNoEmbedder':
       return {};
   }

@@ -885,9 +885,9 @@ function heldOutSection(runs: readonly PackageRun[]): string {
   return out.join('\n').trimEnd();
 }
 
-const TARGET_MODES = ['fused', 'weighted'] as const;
+const TARGET_MODES = ['fused', 'rrf'] as const;
 
-/** Per package and mode (fused, weighted): cogo's file-level MRR@10 (PGlite) over each baseline's. */
+/** Per package and mode (fused, i.e. the defaults, and rrf): cogo's file-level MRR@10 (PGlite) over each baseline's. */
 function targets(runs: readonly PackageRun[]) {
   return runs.flatMap((r) =>
     TARGET_MODES.map((mode) => {

@@ -27,6 +27,7 @@ import { createKeyVault, createRouter, parseMasterKey } from '../llm/index.ts';
 import { collectProcessMetrics } from '../metrics/index.ts';
 import {
   createEmbedder,
+  DEFAULT_FUSION,
   FUSION_MODES,
   type FusionMode,
   formatSearchIndexReport,
@@ -122,7 +123,9 @@ export function createProgram(ctx: CliContext): Command {
       [],
     )
     .option('--limit <n>', 'hits to show', int, 10)
-    .addOption(new Option('--fusion <mode>', 'how signals combine').choices(FUSION_MODES).default('rrf'))
+    .addOption(
+      new Option('--fusion <mode>', 'how signals combine').choices(FUSION_MODES).default(DEFAULT_FUSION),
+    )
     .option('--json', 'print JSON')
     .action(
       async (

@@ -16,6 +16,7 @@ export {
 export {
   BM25,
   codeWordsOf,
+  DEFAULT_FUSION,
   DEFAULT_LANGUAGES,
   DEFAULT_RRF_K,
   DEFAULT_WEIGHTS,

@@ -9,6 +9,12 @@ import { DEFAULT_VECTOR_MEMORY_BYTES, scanVectors } from './vector-scan.ts';
 
 export const FUSION_MODES = ['rrf', 'weighted'] as const;
 export type FusionMode = (typeof FUSION_MODES)[number];
+/**
+ * A weighted sum of min-max-normalized scores (a convex combination) by default: it ranked the
+ * expected symbol higher than reciprocal-rank fusion on the development set and on both held-out
+ * packages of bench:search, and on this repository's own scenarios (SEARCH_V1.md, BENCHMARKS.md).
+ */
+export const DEFAULT_FUSION: FusionMode = 'weighted';
 
 export interface SearchWeights {
   readonly keyword: number;
@@ -389,15 +395,15 @@ function minMax(values: readonly number[]): (v: number) => number {
 
 /**
  * Hybrid code search: keyword (identifier-split tsvector), name (exact, prefix, trigram), vector
- * (pgvector HNSW or exact over real[]) and graph (in-degree) signals fused by reciprocal rank
- * (or a weighted sum of normalized scores). Exact name matches rank first, then prefix matches.
+ * (pgvector HNSW or exact over real[]) and graph (in-degree) signals fused by a weighted sum of
+ * normalized scores (or by reciprocal rank). Exact name matches rank first, then prefix matches.
  *
  * @example
  * const result = await searchCode(db, 'loadConfig', { embedder, limit: 10 });
  */
 export async function searchCode(db: Db, query: string, options: SearchOptions = {}): Promise<SearchResult> {
   const t0 = performance.now();
-  const fusion = options.fusion ?? 'rrf';
+  const fusion = options.fusion ?? DEFAULT_FUSION;
   const weights = { ...DEFAULT_WEIGHTS, ...options.weights };
   const k = options.rrfK ?? DEFAULT_RRF_K;
   // On a server, each retriever's chunks are loaded as soon as it is done, on the pool, while the

@@ -7,7 +7,7 @@ import type { Logger } from '../../core/index.ts';
 import type { Db } from '../../db/index.ts';
 import type { KeyVault, Router } from '../../llm/index.ts';
 import { registry } from '../../metrics/index.ts';
-import { type Embedder, FUSION_MODES, searchCode } from '../../search/index.ts';
+import { DEFAULT_FUSION, type Embedder, FUSION_MODES, searchCode } from '../../search/index.ts';
 import { createMetricsRoutes } from '../metrics/routes.ts';
 import type { JwtAuthOptions } from './auth.ts';
 import { describeIssues, errorHandler, fail, SAFE_MESSAGES } from './respond.ts';
@@ -67,7 +67,7 @@ export const SearchCodeQuerySchema = z.strictObject({
   path: z.string().min(1).max(500).optional(),
   tag: z.array(z.string().min(1).max(100)).max(MAX_LIST_ITEMS).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(10),
-  fusion: z.enum(FUSION_MODES).default('rrf'),
+  fusion: z.enum(FUSION_MODES).default(DEFAULT_FUSION),
 });
 
 interface HttpMetrics {
