@@ -21,7 +21,10 @@
  * configuration, default 40), BENCH_SIZES (chunk counts, default 10000,100000), BENCH_REVISION (default `git rev-parse --short HEAD`),
  * BENCH_PARTS (`all`, the default; `latency`: throughput and latency only, no quality run, written
  * to bench/search/results-latency.json; `quality`: the quality run only, to results-quality.json; the
- * full run's results.json stays).
+ * full run's results.json stays). EMBEDDING_PROVIDER=openai-compatible with EMBEDDING_BASE_URL,
+ * EMBEDDING_MODEL, EMBEDDING_DIMENSION (and EMBEDDING_API_KEY), as cogo reads them: the quality run
+ * (BENCH_PARTS=quality only) with that embedder instead of the local one, written to
+ * results-quality-<model>.json.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +34,7 @@ import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { loadConfig } from '../../src/core/index.ts';
 import {
   createPgliteDb,
   createPostgresDb,
@@ -40,7 +44,13 @@ import {
   migrate,
 } from '../../src/db/index.ts';
 import { indexRepository } from '../../src/kg/index.ts';
-import { chunkCode, createLocalEmbedder, type Embedder, indexSearch } from '../../src/search/index.ts';
+import {
+  chunkCode,
+  createEmbedder,
+  createLocalEmbedder,
+  type Embedder,
+  indexSearch,
+} from '../../src/search/index.ts';
 import { flushSearchIndexes } from '../../src/search/store.ts';
 import { loadavg, RXJS_TSCONFIG, revision, versionOf } from '../common.ts';
 import {
@@ -95,6 +105,22 @@ const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number)
 const PARTS = process.env.BENCH_PARTS ?? 'all';
 if (PARTS !== 'all' && PARTS !== 'latency' && PARTS !== 'quality')
   throw new Error(`BENCH_PARTS=${PARTS}: use all, latency or quality`);
+// The embedder under test: the built-in local one, or the server cogo's EMBEDDING_* settings name
+// (a semantic model such as BGE-M3 behind TEI, Ollama or vLLM), for the quality part alone: the
+// latency and throughput parts are defined for the local embedder.
+const REMOTE_EMBEDDER = (process.env.EMBEDDING_PROVIDER ?? 'local') !== 'local';
+if (REMOTE_EMBEDDER && PARTS !== 'quality')
+  throw new Error(
+    `EMBEDDING_PROVIDER=${process.env.EMBEDDING_PROVIDER}: only BENCH_PARTS=quality runs with another embedder than the local one`,
+  );
+const EMBEDDER: Embedder = REMOTE_EMBEDDER
+  ? createEmbedder(loadConfig(process.env).embedding)
+  : createLocalEmbedder();
+/** A mode's label, naming the embedder when it is not the local one. */
+const modeLabel = (mode: CogoMode) =>
+  REMOTE_EMBEDDER
+    ? MODE_LABELS[mode].replace('local embedder', `embedder ${EMBEDDER.model}`)
+    : MODE_LABELS[mode];
 // The HNSW build after the bulk load: pgvector builds in memory when the graph fits in
 // maintenance_work_mem (64 MB by default in PGlite), about 3x faster at 100k chunks than spilling.
 const PGLITE_MAINTENANCE_WORK_MEM = '1GB';
@@ -473,9 +499,8 @@ function qualityTables(q: QualityResults, data: Dataset, pkg = 'rxjs'): string {
   ];
   const rows: string[][] = [];
   for (const mode of COGO_MODES)
-    rows.push(row(MODE_LABELS[mode], 'symbol', lite.symbol[mode], server?.symbol[mode]));
-  for (const mode of COGO_MODES)
-    rows.push(row(MODE_LABELS[mode], 'file', lite.file[mode], server?.file[mode]));
+    rows.push(row(modeLabel(mode), 'symbol', lite.symbol[mode], server?.symbol[mode]));
+  for (const mode of COGO_MODES) rows.push(row(modeLabel(mode), 'file', lite.file[mode], server?.file[mode]));
   for (const [k, m] of Object.entries(q.baselines)) rows.push(row(BASELINE_LABELS[k] ?? k, 'file', m));
   rows.push(row("BM25 over cogo's chunks (words + identifier parts; diagnostic)", 'symbol', q.chunkBm25));
   out.push(
@@ -940,7 +965,7 @@ function targetTables(runs: readonly PackageRun[]): string {
     out.push(
       table(
         [
-          `Target: ${MODE_LABELS[mode]} MRR@10 >= 1.5 x each baseline, file level (PGlite)`,
+          `Target: ${modeLabel(mode)} MRR@10 >= 1.5 x each baseline, file level (PGlite)`,
           'set',
           'queries',
           'cogo MRR@10',
@@ -1032,7 +1057,7 @@ async function main(): Promise<void> {
   mkdirSync(WORK, { recursive: true });
   const rxjs = buildSet(RXJS);
   const { data, originalRoot, strippedRoot } = rxjs;
-  const embedder = createLocalEmbedder();
+  const embedder = EMBEDDER;
   const admin = await connectAdmin();
   if ('skipped' in admin) log(`server parts skipped: ${admin.skipped}`);
   const q = PARTS !== 'latency' ? await quality(data, strippedRoot, embedder, admin, 'quality (rxjs)') : null;
@@ -1048,9 +1073,15 @@ async function main(): Promise<void> {
   if (q && PARTS === 'quality') {
     // BENCH_PARTS=quality: the retrieval-quality tables only, beside the full run's results.json.
     if (!('skipped' in admin)) await admin.end();
-    const resultsFile = join(HERE, 'results-quality.json');
+    const resultsFile = join(
+      HERE,
+      REMOTE_EMBEDDER
+        ? `results-quality-${EMBEDDER.model.replace(/[^\w.-]+/g, '_')}.json`
+        : 'results-quality.json',
+    );
     const results = {
       command: 'BENCH_PARTS=quality npm run bench:search',
+      embedder: { model: EMBEDDER.model, dimension: EMBEDDER.dimension },
       revision: revision(),
       loadAverage: { before: loadBefore, after: loadavg() },
       wallMs: Math.round(performance.now() - started),
