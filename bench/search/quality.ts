@@ -29,14 +29,7 @@ export function metrics(ranks: ReadonlyArray<number | null>): Metrics {
   return { n, mrr10: round(mrr), recall1: round(within(1)), recall10: round(within(10)) };
 }
 
-export const COGO_MODES = [
-  'keyword',
-  'vector',
-  'fused',
-  'fusedNoGraph',
-  'rrf',
-  'fusedNoEmbedder',
-] as const;
+export const COGO_MODES = ['keyword', 'vector', 'fused', 'fusedNoGraph', 'rrf', 'fusedNoEmbedder'] as const;
 export type CogoMode = (typeof COGO_MODES)[number];
 
 export const MODE_LABELS: Record<CogoMode, string> = {
