@@ -176,7 +176,9 @@ describe('gateway routes', () => {
     expect(text).toMatch(
       /cogo_search_query_duration_seconds_count\{fusion="weighted",vector_path="pgvector-hnsw"\} [1-9]\d*/,
     );
-    expect(text).toMatch(/cogo_search_chunks_embedded_total\{model="cogo-local-hash-v1-384"\} [1-9]\d*/);
+    expect(text).toMatch(
+      new RegExp(`cogo_search_chunks_embedded_total\\{model="${embedder.model}"\\} [1-9]\\d*`),
+    );
   });
 });
 

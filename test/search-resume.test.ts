@@ -90,7 +90,7 @@ describe('embedding runs that stop part-way', () => {
     expect(again.embeddings.embedded).toBe(0);
     const local = await indexSearch(t.db, {
       root,
-      embedder: createLocalEmbedder({ dimension: 64 }),
+      embedder: createLocalEmbedder({ dimension: 64, codeModel: false }),
       maxFileBytes: 1_000_000,
     });
     expect(local.embeddings).toMatchObject({

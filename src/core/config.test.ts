@@ -11,7 +11,7 @@ describe('loadConfig', () => {
       logLevel: 'info',
       metricsPort: CONFIG_DEFAULTS.METRICS_PORT,
       gatewayPort: CONFIG_DEFAULTS.GATEWAY_PORT,
-      embedding: { provider: 'local', dimension: 384 },
+      embedding: { provider: 'local', dimension: 448 },
       maxFileBytes: CONFIG_DEFAULTS.COGO_MAX_FILE_BYTES,
       search: { vectorMemoryBytes: 2 ** 30 },
       coverageMin: { params: 70, returns: 80, fields: 80, lines: 100 },

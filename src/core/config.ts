@@ -7,9 +7,10 @@ export const CONFIG_DEFAULTS = {
   METRICS_PORT: 3101,
   GATEWAY_PORT: 3100,
   EMBEDDING_PROVIDER: 'local',
-  EMBEDDING_DIMENSION_LOCAL: 384,
+  // 320 hashed features and the shipped code model's 128 (src/search/local-embedder.ts).
+  EMBEDDING_DIMENSION_LOCAL: 448,
   COGO_MAX_FILE_BYTES: 1_000_000,
-  // 1 GiB holds about 500k vectors of 384 floats, with room for added rows (src/search/vector-load.ts).
+  // 1 GiB holds about 430k vectors of 448 floats, with room for added rows (src/search/vector-load.ts).
   COGO_VECTOR_MEMORY_MB: 1024,
   KG_COVERAGE_PARAMS_MIN: 70,
   KG_COVERAGE_RETURNS_MIN: 80,

@@ -1,8 +1,21 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { identifierParts } from '../core/index.ts';
-import { createLocalEmbedder, stemWord } from './local-embedder.ts';
+import {
+  CODE_MODEL_FILE,
+  CODE_MODEL_SHA256,
+  decodeCodeModel,
+  encodeCodeModel,
+  loadCodeModel,
+  shippedCodeModel,
+} from './code-model.ts';
+import { createLocalEmbedder, stemWord, wordKeys } from './local-embedder.ts';
 
-const embedder = createLocalEmbedder();
+// The hashed part alone (the first half of the default vector): its lexical properties.
+const embedder = createLocalEmbedder({ codeModel: false });
 
 function cosine(a: readonly number[], b: readonly number[]): number {
   let dot = 0;
@@ -15,9 +28,9 @@ async function embedOne(text: string): Promise<number[]> {
   return vector!;
 }
 
-describe('createLocalEmbedder', () => {
+describe('createLocalEmbedder, hashed features alone (codeModel: false)', () => {
   it('returns one unit-length vector of the configured dimension per text, in order', async () => {
-    const vectors = await createLocalEmbedder({ dimension: 256 }).embed([
+    const vectors = await createLocalEmbedder({ dimension: 256, codeModel: false }).embed([
       'alpha beta',
       'parseConfigFile',
       'retries = 10',
@@ -31,15 +44,17 @@ describe('createLocalEmbedder', () => {
   });
 
   it('names its model with version and dimension, so a change means re-embedding', () => {
-    expect(embedder.model).toBe('cogo-local-hash-v1-384');
-    expect(embedder.dimension).toBe(384);
-    expect(createLocalEmbedder({ dimension: 1024 }).model).toBe('cogo-local-hash-v1-1024');
+    expect(embedder.model).toBe('cogo-local-hash-v1-320');
+    expect(embedder.dimension).toBe(320);
+    expect(createLocalEmbedder({ dimension: 1024, codeModel: false }).model).toBe('cogo-local-hash-v1-1024');
+    expect(createLocalEmbedder().model).toBe('cogo-local-code-v1-448');
+    expect(createLocalEmbedder().dimension).toBe(448);
   });
 
   it('is deterministic across calls and instances', async () => {
     const text = 'export async function migrate(db: Db, migrations: Migration[]): Promise<Report>';
     const [a] = await embedder.embed([text]);
-    const [b] = await createLocalEmbedder().embed([text, 'other']);
+    const [b] = await createLocalEmbedder({ codeModel: false }).embed([text, 'other']);
     expect(a).toEqual(b);
   });
 
@@ -79,7 +94,7 @@ describe('createLocalEmbedder', () => {
   it('gives the zero vector, not NaN, for empty and stop-word-only texts', async () => {
     const vectors = await embedder.embed(['', '   ', 'the and of', '{}();']);
     for (const vector of vectors) {
-      expect(vector).toHaveLength(384);
+      expect(vector).toHaveLength(320);
       expect(vector.every((x) => x === 0)).toBe(true);
     }
     expect(await embedder.embed([])).toEqual([]);
@@ -95,7 +110,7 @@ describe('createLocalEmbedder', () => {
 
   it('rejects a dimension it cannot produce with EMBEDDING_CONFIG', () => {
     for (const dimension of [0, 3.5, -1, 100_000]) {
-      expect(() => createLocalEmbedder({ dimension })).toThrow(
+      expect(() => createLocalEmbedder({ dimension, codeModel: false })).toThrow(
         expect.objectContaining({ name: 'EmbeddingError', code: 'EMBEDDING_CONFIG', isRetryable: false }),
       );
     }
@@ -165,7 +180,7 @@ describe('stemWord', () => {
 });
 
 async function embedOneAt(dimension: number, text: string): Promise<number[]> {
-  const [vector] = await createLocalEmbedder({ dimension }).embed([text]);
+  const [vector] = await createLocalEmbedder({ dimension, codeModel: false }).embed([text]);
   return vector!;
 }
 
@@ -211,3 +226,137 @@ const QUERIES: readonly (readonly [string, string])[] = [
   ['config loading', 'loadConfig'],
   ['db migration', 'migrate'],
 ];
+
+describe('the shipped code model (the default second part)', () => {
+  const full = createLocalEmbedder();
+  const codePart = (text: string): Float64Array => {
+    const model = shippedCodeModel();
+    const v = new Float64Array(model.dimension);
+    model.addVector(wordKeys(text), v, 0, 1);
+    return v;
+  };
+  const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+    let s = 0;
+    for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
+    return s;
+  };
+
+  it('relates a description to code that shares none of its words, where hashing cannot', async () => {
+    // [description, code it describes, unrelated code]: no stem of the description is in either code.
+    const cases = [
+      [
+        'remove the entry',
+        'function deleteItem(key) { store.delete(key) }',
+        'function parseJson(text) { return JSON.parse(text) }',
+      ],
+      [
+        'download the page over the network',
+        'async function httpGet(url) { return fetch(url) }',
+        'function sortNumbers(xs) { return xs.sort() }',
+      ],
+      ['stop the timer', 'clearTimeout(handle)', 'function toUpperCase(s) { return s.toUpperCase() }'],
+      [
+        'check whether the text is empty',
+        'function isBlank(s) { return s.trim().length === 0 }',
+        'function addVectors(a, b) { return a + b }',
+      ],
+      ['wait for a while', 'await sleep(ms)', 'function encodeBase64(buf) { return buf.toString("base64") }'],
+    ] as const;
+    for (const [query, related, unrelated] of cases) {
+      expect(
+        wordKeys(related).some((k) => wordKeys(query).includes(k)),
+        query,
+      ).toBe(false);
+      const q = codePart(query);
+      expect(dot(q, codePart(related)), query).toBeGreaterThan(dot(q, codePart(unrelated)) + 0.1);
+      // The hashed part alone sees nothing in common.
+      const [hq, hr] = await embedder.embed([query, related]);
+      expect(Math.abs(dot(hq!, hr!)), query).toBeLessThan(0.1);
+    }
+  });
+
+  it('gives unit vectors of 448: the hashed part and the model part, of equal weight', async () => {
+    const [v] = await full.embed(['export function loadConfig(env = process.env): CogoConfig']);
+    expect(v).toHaveLength(448);
+    expect(Math.hypot(...v!)).toBeCloseTo(1, 10);
+    expect(Math.hypot(...v!.slice(0, 320))).toBeCloseTo(Math.SQRT1_2, 6);
+    expect(Math.hypot(...v!.slice(320))).toBeCloseTo(Math.SQRT1_2, 6);
+    const [none] = await full.embed(['']);
+    expect(none!.every((x) => x === 0)).toBe(true);
+  });
+
+  it('still finds the right snippet for each of the dozen prose queries', async () => {
+    const snippets = Object.entries(SNIPPETS);
+    const vectors = await full.embed(snippets.map(([, code]) => code));
+    for (const [query, expected] of QUERIES) {
+      const [q] = await full.embed([query]);
+      const best = snippets
+        .map(([name], i) => ({ name, score: dot(q!, vectors[i]!) }))
+        .sort((a, b) => b.score - a.score)[0];
+      expect(best?.name, query).toBe(expected);
+    }
+  });
+
+  it('refuses a dimension that leaves the hashed part too small', () => {
+    expect(() => createLocalEmbedder({ dimension: 128 })).toThrow(
+      expect.objectContaining({
+        code: 'EMBEDDING_CONFIG',
+        message: expect.stringContaining('code model takes 128'),
+      }),
+    );
+    expect(createLocalEmbedder({ dimension: 256 }).model).toBe('cogo-local-code-v1-256');
+  });
+
+  it('reads back what it writes (int8 with a scale per word)', () => {
+    const vectors = Float32Array.from({ length: 3 * 4 }, (_, i) => Math.sin(i + 1));
+    const model = decodeCodeModel(
+      encodeCodeModel({
+        dimension: 4,
+        vocab: ['alpha', 'beta', 'gamma'],
+        idf: Float32Array.of(1, 2, 3),
+        vectors,
+      }),
+      'test.bin',
+    );
+    expect(model).toMatchObject({ dimension: 4, vocabulary: 3 });
+    const out = new Float64Array(4);
+    model.addVector(['beta', 'unknown'], out, 0, 1);
+    const expected = Array.from(vectors.slice(4, 8));
+    const norm = Math.hypot(...expected);
+    out.forEach((x, d) => expect(x).toBeCloseTo(expected[d]! / norm, 2));
+  });
+
+  it('refuses a damaged model file with EMBEDDING_CONFIG naming it', () => {
+    const good = encodeCodeModel({
+      dimension: 2,
+      vocab: ['a'],
+      idf: Float32Array.of(1),
+      vectors: Float32Array.of(1, 0),
+    });
+    const damaged = [
+      Buffer.from('not a model at all'),
+      good.subarray(0, good.length - 1),
+      Buffer.concat([Buffer.from('CGNB'), Buffer.from([9, 0, 0, 0]), good.subarray(8)]),
+    ];
+    for (const bytes of damaged)
+      expect(() => decodeCodeModel(bytes, '/tmp/broken.bin')).toThrow(
+        expect.objectContaining({
+          code: 'EMBEDDING_CONFIG',
+          message: expect.stringContaining('/tmp/broken.bin'),
+        }),
+      );
+    // A well-formed file that is not the one shipped, and a file that is not there.
+    const other = join(tmpdir(), `cogo-other-model-${process.pid}.bin`);
+    writeFileSync(other, good);
+    expect(() => loadCodeModel(pathToFileURL(other), CODE_MODEL_SHA256)).toThrow(
+      expect.objectContaining({ code: 'EMBEDDING_CONFIG', message: expect.stringContaining('SHA-256') }),
+    );
+    expect(() => loadCodeModel(pathToFileURL(`${other}.missing`), CODE_MODEL_SHA256)).toThrow(
+      expect.objectContaining({
+        code: 'EMBEDDING_CONFIG',
+        message: expect.stringContaining('cannot be read'),
+      }),
+    );
+    expect(loadCodeModel(CODE_MODEL_FILE, CODE_MODEL_SHA256).vocabulary).toBeGreaterThan(1000);
+  });
+});

@@ -1,8 +1,8 @@
 /**
- * The built-in embedder: no model, no download, no server, so the embedded default works offline.
+ * The built-in embedder: no download, no server, so the embedded default works offline.
  *
  * What it is: a lexical, sub-word similarity measure shaped for code search. Each text becomes a
- * bag of hashed features (feature hashing into `dimension` signed buckets), then an L2-normalized
+ * bag of hashed features (feature hashing into 320 signed buckets by default), then an L2-normalized
  * vector, so cosine similarity is a weighted overlap of:
  *   1. words: identifier sub-tokens (camelCase, PascalCase, snake_case, kebab-case and digit runs
  *      split apart, lowercased), a few code abbreviations expanded (`cfg`, `db`, `fn`, `ctx` ...),
@@ -15,17 +15,24 @@
  * Term frequency is sublinear (1 + ln tf); English function words and language keywords are dropped.
  *
  * What it is not: semantics. It cannot know that "remove" and "delete" or "car" and "vehicle" are
- * related, and it has no corpus statistics (no IDF). Use an `/v1/embeddings` model for meaning.
+ * related, and it has no corpus statistics (no IDF). By default a second part is appended: the
+ * vector of the small learned code model shipped with cogo (`code-model.ts`: word vectors trained
+ * to put doc sentences next to the code they document), which adds some of that; the two parts
+ * weigh the same. An `/v1/embeddings` model (BGE-M3 and the like) knows far more.
  *
  * The model name carries a version: change anything here that changes vectors, bump it, and
- * stored vectors are re-embedded.
+ * stored vectors are re-embedded (`cogo-local-hash-v1-<d>` without the code model,
+ * `cogo-local-code-v1-<d>` with it).
  */
 import { identifierParts } from '../core/index.ts';
+import { type CodeModel, shippedCodeModel } from './code-model.ts';
 import type { Embedder } from './embedder.ts';
 import { EmbeddingError } from './errors.ts';
 
 const LOCAL_EMBEDDER_VERSION = 'v1';
-const DEFAULT_DIMENSION = 384;
+// 320 hashed features + the code model's 128 = 448 floats: a stored row stays under Postgres's TOAST
+// threshold (about 2 kB), so vectors are kept inline and read without detoasting (512 was not).
+const HASH_DIMENSION = 320;
 // pgvector's `vector` type holds at most 16,000 dimensions.
 const MAX_DIMENSION = 16_000;
 const MIN_DIMENSION = 8;
@@ -164,28 +171,50 @@ const DERIVATIONAL_SUFFIXES = [
 
 /** Options for `createLocalEmbedder`. */
 export interface LocalEmbedderOptions {
-  /** Vector length; 384 by default. */
+  /** Vector length: 320 hashed features, plus the code model's 128 when it is on (448 by default); 320 without it. */
   readonly dimension?: number;
+  /** Append the shipped code model's vector (`code-model.ts`); on by default. */
+  readonly codeModel?: boolean;
 }
 
 /** The built-in offline embedder (feature hashing; see the top of this file for what it can and cannot do). */
 export function createLocalEmbedder(options: LocalEmbedderOptions = {}): Embedder {
-  const dimension = options.dimension ?? DEFAULT_DIMENSION;
-  if (!Number.isInteger(dimension) || dimension < MIN_DIMENSION || dimension > MAX_DIMENSION) {
+  const code = options.codeModel === false ? undefined : shippedCodeModel();
+  const dimension = options.dimension ?? HASH_DIMENSION + (code?.dimension ?? 0);
+  const min = MIN_DIMENSION + (code?.dimension ?? 0);
+  if (!Number.isInteger(dimension) || dimension < min || dimension > MAX_DIMENSION) {
     throw new EmbeddingError(
       'EMBEDDING_CONFIG',
-      `Local embedder dimension must be an integer from ${MIN_DIMENSION} to ${MAX_DIMENSION}, got ${dimension}`,
+      `Local embedder dimension must be an integer from ${min} to ${MAX_DIMENSION}${code ? ` (the code model takes ${code.dimension})` : ''}, got ${dimension}`,
     );
   }
   return {
-    model: `cogo-local-hash-${LOCAL_EMBEDDER_VERSION}-${dimension}`,
+    model: `cogo-local-${code ? 'code' : 'hash'}-${LOCAL_EMBEDDER_VERSION}-${dimension}`,
     dimension,
     async embed(texts, embedOptions) {
       embedOptions?.signal?.throwIfAborted();
-      return texts.map((text) => embedText(text, dimension));
+      return texts.map((text) => embedText(text, dimension, code));
     },
   };
 }
+
+/**
+ * The words the local embedder and its code model key on: identifier parts (camelCase, snake_case,
+ * kebab-case, digit runs split; lowercased) of at least two letters, English function words and
+ * language keywords dropped, a few code abbreviations expanded, then stemmed (`stemWord`).
+ */
+export function wordKeys(text: string): string[] {
+  const keys: string[] = [];
+  for (const run of text.matchAll(WORD_RUN))
+    for (const part of identifierParts(run[0])) {
+      if (part.length < 2 || STOP_WORDS.has(part) || DIGITS.test(part)) continue;
+      keys.push(stemWord(expand(part)));
+    }
+  return keys;
+}
+
+// Own keys only: `constructor` or `toString` must not find Object.prototype's members.
+const expand = (part: string): string => (Object.hasOwn(ABBREVIATIONS, part) ? ABBREVIATIONS[part]! : part);
 
 /**
  * A light, deterministic English suffix stemmer (lowercase input): plurals, -ed/-ing, then up to two
@@ -232,7 +261,20 @@ function undouble(w: string): string {
   return w;
 }
 
-function embedText(text: string, dimension: number): number[] {
+function embedText(text: string, dimension: number, code: CodeModel | undefined): number[] {
+  const hashed = hashedFeatures(text, dimension - (code?.dimension ?? 0));
+  if (!code) return Array.from(hashed);
+  // Two unit-length parts of equal weight, then the whole to unit length (one part may be empty).
+  const vector = new Float64Array(dimension);
+  vector.set(hashed);
+  code.addVector(wordKeys(text), vector, hashed.length, 1);
+  let squares = 0;
+  for (const x of vector) squares += x * x;
+  const scale = squares > 0 ? 1 / Math.sqrt(squares) : 0;
+  return Array.from(vector, (x) => x * scale);
+}
+
+function hashedFeatures(text: string, dimension: number): Float64Array {
   const bag = new FeatureBag();
   let previousWord: number | undefined;
   for (const run of text.matchAll(WORD_RUN)) {
@@ -245,8 +287,7 @@ function embedText(text: string, dimension: number): number[] {
         wordHash = hashString(WORD_SEED, part);
         bag.add(wordHash, NUMBER_WEIGHT);
       } else {
-        // Own keys only: `constructor` or `toString` must not find Object.prototype's members.
-        const expanded = Object.hasOwn(ABBREVIATIONS, part) ? ABBREVIATIONS[part]! : part;
+        const expanded = expand(part);
         wordHash = hashString(WORD_SEED, stemWord(expanded));
         bag.add(wordHash, WEAK_WORDS.has(expanded) ? WEAK_WORD_WEIGHT : WORD_WEIGHT);
         addTrigrams(bag, part);
@@ -307,7 +348,7 @@ class FeatureBag {
     }
   }
 
-  toVector(dimension: number): number[] {
+  toVector(dimension: number): Float64Array {
     const vector = new Float64Array(dimension);
     for (let i = 0; i < this.#hashes.length; i++) {
       const mixed = mix32(this.#hashes[i]!);
@@ -318,6 +359,7 @@ class FeatureBag {
     for (const x of vector) squares += x * x;
     // An empty (or all stop-word) text stays the zero vector: it is similar to nothing.
     const scale = squares > 0 ? 1 / Math.sqrt(squares) : 0;
-    return Array.from(vector, (x) => x * scale);
+    for (let i = 0; i < dimension; i++) vector[i]! *= scale;
+    return vector;
   }
 }
