@@ -186,7 +186,7 @@ export async function keywordCandidates(db: Db, query: string, options: SearchOp
         -- Within the budget no limit (null); past it (one term alone is that common), the first
         -- matches the budget allows.
         limit (select case when postings > $2 then $2::bigint end from essential)
-     ), tf as (
+     ), tf as materialized (
        -- BM25F-style: an occurrence in the name counts ${FIELD_BOOST.name}x, in the signature ${FIELD_BOOST.signature}x.
        select cand.id, cand.keyword_len, u.lexeme,
               cardinality(u.positions)::float8
