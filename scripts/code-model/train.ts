@@ -175,7 +175,10 @@ function declaredName(node: ts.Node): string {
 
 // --- 3. training ----------------------------------------------------------------------------
 let seed = 12345;
-const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+const random = (): number => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return seed / 2 ** 32;
+};
 const gaussian = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
 function shuffle<T>(xs: T[]): void {
   for (let i = xs.length - 1; i > 0; i--) {
@@ -316,7 +319,10 @@ function train(pairs: readonly Pair[]) {
         for (let k = 0; k < b.ids.length; k++) {
           const t = b.ids[k]!;
           let acc = grads.get(t);
-          if (!acc) grads.set(t, (acc = new Float32Array(D)));
+          if (!acc) {
+            acc = new Float32Array(D);
+            grads.set(t, acc);
+          }
           const w = b.w[k]! / norm;
           for (let d = 0; d < D; d++) acc[d]! += w * (dX[i * D + d]! - X[i * D + d]! * dot);
         }

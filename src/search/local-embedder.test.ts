@@ -323,7 +323,7 @@ describe('the shipped code model (the default second part)', () => {
     model.addVector(['beta', 'unknown'], out, 0, 1);
     const expected = Array.from(vectors.slice(4, 8));
     const norm = Math.hypot(...expected);
-    out.forEach((x, d) => expect(x).toBeCloseTo(expected[d]! / norm, 2));
+    for (let d = 0; d < out.length; d++) expect(out[d]).toBeCloseTo(expected[d]! / norm, 2);
   });
 
   it('refuses a damaged model file with EMBEDDING_CONFIG naming it', () => {
