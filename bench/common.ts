@@ -1,9 +1,12 @@
-/** Helpers the benchmark runners share (bench/kg, bench/search). */
+/** Helpers the benchmark runners share. */
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type pg from 'pg';
+import { createPostgresDb, type Db } from '../src/db/index.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -36,3 +39,23 @@ export const RXJS_TSCONFIG = {
   },
   include: ['src/**/*.ts'],
 };
+
+/**
+ * A fresh `cogo_bench_<random>` database on the server `admin` is connected to (`serverUrl`, without a
+ * database name), and a Db on it; `drop` closes the Db and drops the database.
+ */
+export async function freshServerDb(
+  admin: pg.Client,
+  serverUrl: string,
+): Promise<{ db: Db; drop: () => Promise<void> }> {
+  const name = `cogo_bench_${randomBytes(6).toString('hex')}`;
+  await admin.query(`create database ${name}`);
+  const db = await createPostgresDb({ connectionString: `${serverUrl}/${name}` });
+  return {
+    db,
+    drop: async () => {
+      await db.close().catch(() => undefined);
+      await admin.query(`drop database if exists ${name} with (force)`);
+    },
+  };
+}

@@ -2,20 +2,10 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LlmResponse } from '../../src/chat/index.ts';
+import { type LlmResponse, QUESTION_INTENTS } from '../../src/chat/index.ts';
 
-export const QUESTION_TYPES = [
-  'definition',
-  'callers',
-  'callees',
-  'returns',
-  'implementations',
-  'exports',
-  'type_uses',
-  'impact',
-  'open',
-  'decline',
-] as const;
+// The chat's intents, and questions it must decline.
+export const QUESTION_TYPES = [...QUESTION_INTENTS, 'decline'] as const;
 export type QuestionType = (typeof QUESTION_TYPES)[number];
 
 export interface Expected {

@@ -17,14 +17,13 @@ import { z } from 'zod';
 import { defineMessageType } from '../../src/core/index.ts';
 import {
   createPgliteDb,
-  createPostgresDb,
   type Db,
   DEFAULT_MIGRATIONS_DIR,
   loadMigrations,
   migrate,
 } from '../../src/db/index.ts';
 import { createJobs, defineJob, type JobDefinition, type Jobs } from '../../src/jobs/index.ts';
-import { loadavg, REPO, revision } from '../common.ts';
+import { freshServerDb, loadavg, REPO, revision } from '../common.ts';
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const JOBS = Number(process.env.BENCH_JOBS ?? 500);
@@ -146,13 +145,12 @@ async function measure(adapter: 'pglite' | 'postgres') {
   if (adapter === 'pglite')
     db = await createPgliteDb({ dataDir: join(REPO, 'bench/.work/jobs-pglite', String(Date.now())) });
   else {
-    const name = `cogo_bench_jobs_${Date.now()}`;
     const admin = new pg.Client({ connectionString: `${PG_URL}/postgres` });
     await admin.connect();
-    await admin.query(`create database ${name}`);
-    db = await createPostgresDb({ connectionString: `${PG_URL}/${name}` });
+    const server = await freshServerDb(admin, PG_URL);
+    db = server.db;
     drop = async () => {
-      await admin.query(`drop database if exists ${name} with (force)`);
+      await server.drop();
       await admin.end();
     };
   }

@@ -12,7 +12,6 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createPgliteDb,
-  createPostgresDb,
   type Db,
   DEFAULT_MIGRATIONS_DIR,
   loadMigrations,
@@ -31,7 +30,7 @@ import {
 } from '../../src/llm/index.ts';
 import { createOpenAICompatibleModel } from '../../src/llm/openai-compatible-model.ts';
 import { startLlmTestServer } from '../../test/helpers/llm-server.ts';
-import { loadavg, REPO, revision } from '../common.ts';
+import { freshServerDb, loadavg, REPO, revision } from '../common.ts';
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
 const log = (m: string) => process.stderr.write(`[bench:llm] ${m}\n`);
@@ -176,14 +175,11 @@ async function serverDb(): Promise<{ db: Db; drop: () => Promise<void> } | undef
   } catch {
     return undefined;
   }
-  const name = `cogo_bench_llm_${Math.random().toString(16).slice(2, 10)}`;
-  await admin.query(`create database ${name}`);
-  const db = await migrated(await createPostgresDb({ connectionString: `${PG_URL}/${name}` }));
+  const server = await freshServerDb(admin, PG_URL);
   return {
-    db,
+    db: await migrated(server.db),
     drop: async () => {
-      await db.close();
-      await admin.query(`drop database if exists ${name} with (force)`);
+      await server.drop();
       await admin.end();
     },
   };

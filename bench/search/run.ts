@@ -27,7 +27,6 @@
  * results-quality-<model>.json.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -37,7 +36,6 @@ import pg from 'pg';
 import { loadConfig } from '../../src/core/index.ts';
 import {
   createPgliteDb,
-  createPostgresDb,
   type Db,
   DEFAULT_MIGRATIONS_DIR,
   loadMigrations,
@@ -52,7 +50,7 @@ import {
   indexSearch,
 } from '../../src/search/index.ts';
 import { flushSearchIndexes } from '../../src/search/store.ts';
-import { loadavg, RXJS_TSCONFIG, revision, versionOf } from '../common.ts';
+import { freshServerDb, loadavg, RXJS_TSCONFIG, revision, versionOf } from '../common.ts';
 import {
   Bm25,
   fileDocuments,
@@ -197,20 +195,6 @@ async function connectAdmin(): Promise<pg.Client | { skipped: string }> {
   }
 }
 
-/** A fresh `cogo_bench_<random>` database on the server; `drop` removes it. */
-async function serverDb(admin: pg.Client): Promise<{ db: Db; drop: () => Promise<void> }> {
-  const name = `cogo_bench_${randomBytes(6).toString('hex')}`;
-  await admin.query(`create database ${name}`);
-  const db = await createPostgresDb({ connectionString: `${PG_URL}/${name}` });
-  return {
-    db,
-    drop: async () => {
-      await db.close().catch(() => undefined);
-      await admin.query(`drop database if exists ${name} with (force)`);
-    },
-  };
-}
-
 async function migrated(db: Db): Promise<Db> {
   const m = await migrate(db, loadMigrations(DEFAULT_MIGRATIONS_DIR));
   if (!m.ok) throw new Error(`migration failed: ${JSON.stringify(m.results)}`);
@@ -279,7 +263,7 @@ async function quality(
     indexing.postgres = admin;
   } else {
     log(`${label}: Postgres server, index the stripped copy`);
-    const s = await serverDb(admin);
+    const s = await freshServerDb(admin, PG_URL);
     try {
       await migrated(s.db);
       indexing.postgres = await indexBoth(s.db, strippedRoot, embedder);
@@ -390,7 +374,7 @@ async function throughputAndLatency(
   const dataDir = join(WORK, 'pglite-latency');
   rmSync(dataDir, { recursive: true, force: true });
   const lite = await migrated(await createPgliteDb({ dataDir }));
-  const server = 'skipped' in admin ? null : await serverDb(admin);
+  const server = 'skipped' in admin ? null : await freshServerDb(admin, PG_URL);
   try {
     if (server) await migrated(server.db);
     const indexing: Throughput['indexing'] = {};

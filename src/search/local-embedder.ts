@@ -205,16 +205,40 @@ export function createLocalEmbedder(options: LocalEmbedderOptions = {}): Embedde
  */
 export function wordKeys(text: string): string[] {
   const keys: string[] = [];
-  for (const run of text.matchAll(WORD_RUN))
-    for (const part of identifierParts(run[0])) {
-      if (part.length < 2 || STOP_WORDS.has(part) || DIGITS.test(part)) continue;
-      keys.push(stemWord(expand(part)));
-    }
+  visitWords(
+    text,
+    () => undefined,
+    (_part, key, expanded) => {
+      if (expanded !== undefined) keys.push(key);
+    },
+  );
   return keys;
 }
 
-// Own keys only: `constructor` or `toString` must not find Object.prototype's members.
-const expand = (part: string): string => (Object.hasOwn(ABBREVIATIONS, part) ? ABBREVIATIONS[part]! : part);
+/**
+ * The one reading of text both parts share: for each word run, its identifier parts (`onRun`), then
+ * each part that counts (2+ letters, not a stop word) with its key (`onPart`): the stem of its
+ * abbreviation-expanded form, or, for a digit run, the digits (`expanded` undefined).
+ */
+function visitWords(
+  text: string,
+  onRun: (parts: readonly string[]) => void,
+  onPart: (part: string, key: string, expanded: string | undefined) => void,
+): void {
+  for (const run of text.matchAll(WORD_RUN)) {
+    const parts = identifierParts(run[0]);
+    onRun(parts);
+    for (const part of parts) {
+      if (part.length < 2 || STOP_WORDS.has(part)) continue;
+      if (DIGITS.test(part)) onPart(part, part, undefined);
+      else {
+        // Own keys only: `constructor` or `toString` must not find Object.prototype's members.
+        const expanded = Object.hasOwn(ABBREVIATIONS, part) ? ABBREVIATIONS[part]! : part;
+        onPart(part, stemWord(expanded), expanded);
+      }
+    }
+  }
+}
 
 /**
  * A light, deterministic English suffix stemmer (lowercase input): plurals, -ed/-ing, then up to two
@@ -262,33 +286,33 @@ function undouble(w: string): string {
 }
 
 function embedText(text: string, dimension: number, code: CodeModel | undefined): number[] {
-  const hashed = hashedFeatures(text, dimension - (code?.dimension ?? 0));
-  if (!code) return Array.from(hashed);
+  const keys: string[] | undefined = code ? [] : undefined;
+  const hashed = hashedFeatures(text, dimension - (code?.dimension ?? 0), keys);
+  if (!code || !keys) return Array.from(hashed);
   // Two unit-length parts of equal weight, then the whole to unit length (one part may be empty).
   const vector = new Float64Array(dimension);
   vector.set(hashed);
-  code.addVector(wordKeys(text), vector, hashed.length, 1);
+  code.addVector(keys, vector, hashed.length, 1);
   let squares = 0;
   for (const x of vector) squares += x * x;
   const scale = squares > 0 ? 1 / Math.sqrt(squares) : 0;
   return Array.from(vector, (x) => x * scale);
 }
 
-function hashedFeatures(text: string, dimension: number): Float64Array {
+/** The hashed part; the words' keys (`wordKeys`) go to `keys` on the way, for the code model. */
+function hashedFeatures(text: string, dimension: number, keys?: string[]): Float64Array {
   const bag = new FeatureBag();
   let previousWord: number | undefined;
-  for (const run of text.matchAll(WORD_RUN)) {
-    const parts = identifierParts(run[0]);
-    if (parts.length >= 2) bag.add(hashString(COMPOUND_SEED, parts.join('')), COMPOUND_WEIGHT);
-    for (const part of parts) {
-      if (part.length < 2 || STOP_WORDS.has(part)) continue;
-      let wordHash: number;
-      if (DIGITS.test(part)) {
-        wordHash = hashString(WORD_SEED, part);
-        bag.add(wordHash, NUMBER_WEIGHT);
-      } else {
-        const expanded = expand(part);
-        wordHash = hashString(WORD_SEED, stemWord(expanded));
+  visitWords(
+    text,
+    (parts) => {
+      if (parts.length >= 2) bag.add(hashString(COMPOUND_SEED, parts.join('')), COMPOUND_WEIGHT);
+    },
+    (part, key, expanded) => {
+      const wordHash = hashString(WORD_SEED, key);
+      if (expanded === undefined) bag.add(wordHash, NUMBER_WEIGHT);
+      else {
+        keys?.push(key);
         bag.add(wordHash, WEAK_WORDS.has(expanded) ? WEAK_WORD_WEIGHT : WORD_WEIGHT);
         addTrigrams(bag, part);
       }
@@ -296,8 +320,8 @@ function hashedFeatures(text: string, dimension: number): Float64Array {
         bag.add(mix32(Math.imul(previousWord ^ BIGRAM_SEED, 0x9e3779b1) ^ wordHash), BIGRAM_WEIGHT);
       }
       previousWord = wordHash;
-    }
-  }
+    },
+  );
   return bag.toVector(dimension);
 }
 
