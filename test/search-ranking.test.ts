@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../src/db/index.ts';
 import { indexRepository } from '../src/kg/index.ts';
-import { codeWordsOf, createLocalEmbedder, indexSearch, searchCode } from '../src/search/index.ts';
+import {
+  BM25,
+  codeWordsOf,
+  createLocalEmbedder,
+  FIELD_BOOST,
+  indexSearch,
+  keywordCandidates,
+  searchCode,
+} from '../src/search/index.ts';
 import { ADAPTERS, createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 import { createRepo, SRC_TSCONFIG } from './helpers/repos.ts';
 
@@ -39,6 +47,52 @@ export function second(): number { return alphaTask(2); }
 export function third(): number { return alphaTask(3); }
 `;
 
+interface Lexeme {
+  readonly lexeme: string;
+  readonly positions: number[];
+  readonly weights: string[];
+}
+
+/** Each chunk's keyword vector, lexeme by lexeme, with its seq and length. */
+async function keywordVectors(db: Db) {
+  const { rows } = await db.query<{ id: string; seq: string; len: number; lexemes: Lexeme[] }>(
+    `select c.id, c.seq::text as seq, c.keyword_len as len,
+            (select json_agg(json_build_object('lexeme', u.lexeme, 'positions', u.positions, 'weights', u.weights))
+               from unnest(c.keywords) as u(lexeme, positions, weights)) as lexemes
+       from search_chunks c order by c.seq`,
+  );
+  return rows.map((r) => ({ ...r, lexemes: r.lexemes ?? [] }));
+}
+
+/** A lexeme's term frequency with the field boosts: an occurrence in the name (A), signature (B). */
+const fieldTf = (l: Lexeme) =>
+  l.positions.length +
+  (FIELD_BOOST.name - 1) * l.weights.filter((w) => w === 'A').length +
+  (FIELD_BOOST.signature - 1) * l.weights.filter((w) => w === 'B').length;
+
+// The posting's read order: BM25's term weight with a reference length of 256 (migration 00010).
+const impact = (tf: number, len: number) =>
+  Math.fround((tf * (BM25.k1 + 1)) / (tf + BM25.k1 * (1 - BM25.b + (BM25.b * len) / 256)));
+
+/** The postings as stored, and as a recount from the keyword vectors gives them. */
+async function postings(db: Db) {
+  const stored = await db.query<{ term: string; seq: string; tf: number; len: number; impact: number }>(
+    `select term, chunk_seq::text as seq, tf, len, impact from search_postings order by chunk_seq, term collate "C"`,
+  );
+  const expected = (await keywordVectors(db)).flatMap((c) =>
+    c.lexemes
+      .map((l) => ({ term: l.lexeme, seq: c.seq, tf: fieldTf(l), len: c.len }))
+      .sort((a, b) => (a.term < b.term ? -1 : a.term > b.term ? 1 : 0)),
+  );
+  return { stored: stored.rows, expected };
+}
+
+async function expectPostingsCurrent(db: Db): Promise<void> {
+  const p = await postings(db);
+  expect(p.stored.map(({ impact: _, ...rest }) => rest)).toEqual(p.expected);
+  for (const x of p.stored) expect(x.impact).toBeCloseTo(impact(x.tf, x.len), 5);
+}
+
 async function recount(db: Db) {
   const terms = await db.query<{ term: string; df: number }>(
     `select t.term, count(*)::int as df
@@ -61,6 +115,7 @@ async function expectStatsCurrent(db: Db): Promise<void> {
   expect(r.stored).toEqual(r.terms);
   expect(r.stats.chunks).toBe(r.totals.chunks);
   expect(r.stats.total).toBeCloseTo(r.totals.total, 3);
+  await expectPostingsCurrent(db);
 }
 
 describe.each(ADAPTERS)('keyword ranking on %s', (adapter) => {
@@ -84,7 +139,7 @@ describe.each(ADAPTERS)('keyword ranking on %s', (adapter) => {
   });
   afterAll(() => t?.dispose());
 
-  it('keeps document frequencies and lengths equal to a recount through edits, deletes, updates and truncate', async () => {
+  it('keeps document frequencies, lengths and postings equal to a recount through edits, deletes, updates and truncate', async () => {
     await expectStatsCurrent(t.db);
     const before = await recount(t.db);
     expect(before.stats.chunks).toBeGreaterThan(10);
@@ -118,6 +173,54 @@ describe.each(ADAPTERS)('keyword ranking on %s', (adapter) => {
     // Everything comes back with the next run (the chunked files' hashes went with the chunks).
     await reindex();
     await expectStatsCurrent(t.db);
+  });
+
+  it('scores exact Okapi BM25 with the field boosts while every term is read whole', async () => {
+    const query = 'read the stream and throttle it';
+    const chunks = await keywordVectors(t.db);
+    const { rows } = await t.db.query<{ terms: string[] }>(
+      `select array(select distinct unnest(tsvector_to_array(to_tsvector('english', $1))
+                                           || tsvector_to_array(to_tsvector('simple', $1)))) as terms`,
+      [query],
+    );
+    // The query's content words (stop words drop out: "read the stream" has content).
+    const terms = rows[0]!.terms.filter((x) => !['the', 'and', 'it'].includes(x));
+    const n = chunks.length;
+    const avg = Math.max(1, chunks.reduce((a, c) => a + c.len, 0) / n);
+    const df = (term: string) => chunks.filter((c) => c.lexemes.some((l) => l.lexeme === term)).length;
+    const expected = new Map<string, number>();
+    for (const term of terms) {
+      const d = df(term);
+      if (d === 0) continue;
+      const idf = Math.log(1 + (n - d + 0.5) / (d + 0.5));
+      for (const c of chunks) {
+        const l = c.lexemes.find((x) => x.lexeme === term);
+        if (!l) continue;
+        const tf = fieldTf(l);
+        const s = (idf * tf * (BM25.k1 + 1)) / (tf + BM25.k1 * (1 - BM25.b + (BM25.b * c.len) / avg));
+        expected.set(c.id, (expected.get(c.id) ?? 0) + s);
+      }
+    }
+    expect(expected.size).toBeGreaterThan(5);
+    const got = await keywordCandidates(t.db, query, {});
+    expect(new Set(got.map((r) => r.id))).toEqual(new Set(expected.keys()));
+    for (const r of got) expect(r.score).toBeCloseTo(expected.get(r.id)!, 9);
+    for (let i = 1; i < got.length; i++) expect(got[i - 1]!.score).toBeGreaterThanOrEqual(got[i]!.score);
+  });
+
+  it('reads a common term’s best postings first, as many as it is allowed', async () => {
+    // The postings of "stream" in read order: weight, then the order chunks were written.
+    const best = (await keywordVectors(t.db))
+      .flatMap((c) =>
+        c.lexemes
+          .filter((l) => l.lexeme === 'stream')
+          .map((l) => ({ id: c.id, seq: Number(c.seq), weight: impact(fieldTf(l), c.len) })),
+      )
+      .sort((x, y) => y.weight - x.weight || x.seq - y.seq);
+    expect(best.length).toBeGreaterThan(5);
+    expect(await keywordCandidates(t.db, 'stream', {})).toHaveLength(best.length);
+    const three = await keywordCandidates(t.db, 'stream', { postingsPerTerm: 3 });
+    expect(new Set(three.map((r) => r.id))).toEqual(new Set(best.slice(0, 3).map((x) => x.id)));
   });
 
   it('counts a word in the name more than the same word in the body (field boost)', async () => {

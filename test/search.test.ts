@@ -180,7 +180,7 @@ describe.each(ADAPTERS)('search on %s', (adapter) => {
       { path: 'NOTES.md', fileHash: 'stale', chunks: chunkMarkdown('NOTES.md', '# Notes\n\nOld text.\n') },
     ]);
     const { rows } = await t.db.query<{ pages: number }>(
-      "select gin_clean_pending_list('search_chunks_keywords_idx'::regclass)::int as pages",
+      "select gin_clean_pending_list('search_chunks_name_trgm_idx'::regclass)::int as pages",
     );
     expect(rows[0]?.pages).toBeGreaterThan(0);
     await replaceFileChunks(t.db, [

@@ -1,0 +1,15 @@
+create index search_chunks_keywords_idx on search_chunks using gin (keywords);
+drop trigger search_postings_truncated on search_chunks;
+drop trigger search_postings_updated_added on search_chunks;
+drop trigger search_postings_updated_removed on search_chunks;
+drop trigger search_postings_added on search_chunks;
+drop trigger search_postings_removed on search_chunks;
+drop function search_postings_truncated();
+drop function search_postings_added();
+drop function search_postings_removed();
+drop table search_postings;
+drop function search_chunk_postings(bigint, tsvector, integer);
+drop function search_posting_impact(integer, integer);
+drop function search_posting_tf(smallint[], text[]);
+drop index search_chunks_seq_idx;
+alter table search_chunks drop column seq;
