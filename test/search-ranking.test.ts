@@ -116,6 +116,12 @@ async function expectStatsCurrent(db: Db): Promise<void> {
   expect(r.stats.chunks).toBe(r.totals.chunks);
   expect(r.stats.total).toBeCloseTo(r.totals.total, 3);
   await expectPostingsCurrent(db);
+  const names = await db.query<{ name: string; chunks: number }>(
+    `select lower(name) as name, count(*)::int as chunks from search_chunks where name is not null
+      group by lower(name) order by 1`,
+  );
+  const stored = await db.query<{ name: string; chunks: number }>('select name, chunks from search_names order by 1');
+  expect(stored.rows).toEqual(names.rows);
 }
 
 describe.each(ADAPTERS)('keyword ranking on %s', (adapter) => {
@@ -139,7 +145,7 @@ describe.each(ADAPTERS)('keyword ranking on %s', (adapter) => {
   });
   afterAll(() => t?.dispose());
 
-  it('keeps document frequencies, lengths and postings equal to a recount through edits, deletes, updates and truncate', async () => {
+  it('keeps document frequencies, lengths, postings and names equal to a recount through edits, deletes, updates and truncate', async () => {
     await expectStatsCurrent(t.db);
     const before = await recount(t.db);
     expect(before.stats.chunks).toBeGreaterThan(10);
@@ -162,7 +168,7 @@ describe.each(ADAPTERS)('keyword ranking on %s', (adapter) => {
     expect(await recount(t.db)).toEqual(before);
 
     await t.db.query(
-      `update search_chunks set keywords = keywords || to_tsvector('simple', 'sample') where name = 'readStream'`,
+      `update search_chunks set keywords = keywords || to_tsvector('simple', 'sample'), name = 'readSample' where name = 'readStream'`,
     );
     await expectStatsCurrent(t.db);
 

@@ -121,8 +121,11 @@ describe.each(ADAPTERS)('search on %s', (adapter) => {
     expect(exact.hits[0]?.scores.name?.match).toBe('exact');
     const prefix = await searchCode(t.db, 'makeCirc', { embedder });
     expect(prefix.hits[0]).toMatchObject({ symbol: 'makeCircle', scores: { name: { match: 'prefix' } } });
+    // An existing name is not a typo: no trigram matches beside it.
+    expect(exact.hits.filter((h) => h.scores.name?.match === 'fuzzy')).toEqual([]);
     const typo = await searchCode(t.db, 'sumAraes', { embedder });
     expect(top(typo)).toContain('sumAreas');
+    expect(typo.hits.find((h) => h.symbol === 'sumAreas')?.scores.name?.match).toBe('fuzzy');
     const qualified = await searchCode(t.db, 'Circle.scale', { embedder });
     expect(qualified.hits[0]?.symbol).toBe('Circle.scale');
   });

@@ -75,12 +75,12 @@ export async function deleteFileChunks(db: Db, paths: readonly string[]): Promis
   await db.query('delete from search_chunks where path = any($1::text[])', [paths]);
 }
 
-// The GIN index on search_chunks: the names' trigrams.
-const GIN_INDEXES = ['search_chunks_name_trgm_idx'] as const;
+// The GIN indexes of the names' trigrams: the chunks' (prefix matches) and the distinct names' (typos).
+const GIN_INDEXES = ['search_chunks_name_trgm_idx', 'search_names_trgm_idx'] as const;
 
 /**
- * After a write: moves the GIN index's pending list (new entries kept aside, GIN's fastupdate) into
- * the index proper, and vacuums the postings so keyword retrieval reads them from their index alone
+ * After a write: moves the GIN indexes' pending lists (new entries kept aside, GIN's fastupdate) into
+ * the indexes proper, and vacuums the postings so keyword retrieval reads them from their index alone
  * (an index-only scan reads the table for every row of a page not marked all-visible, and PGlite
  * never vacuums by itself). Returns the GIN pages it cleared: every name search scans the whole
  * pending list (up to 4 MB) until a vacuum; after a bulk write to 10k chunks, keyword retrieval took

@@ -90,3 +90,54 @@ create trigger search_postings_truncated after truncate on search_chunks
 
 -- Keyword retrieval no longer reads the keyword vectors' GIN index.
 drop index search_chunks_keywords_idx;
+
+-- The chunks' distinct names (lowercased), for typo-tolerant name matches: a trigram search over
+-- these narrow rows, then the chunks of the names it found by their name index, instead of reading
+-- every chunk row whose name shares trigrams with the query (retrieve.ts, nameCandidates).
+create table search_names (
+  name text primary key,
+  chunks integer not null check (chunks >= 0)
+);
+insert into search_names (name, chunks)
+  select lower(name), count(*) from search_chunks where name is not null group by lower(name);
+create index search_names_trgm_idx on search_names using gin (name gin_trgm_ops);
+
+-- Locks: these fire after search_chunks_added/_removed (00004), which lock the search_stats row
+-- first, so writers queue there; names are then locked in order.
+create function search_names_removed() returns trigger language plpgsql as $$
+begin
+  with gone as (
+    select lower(name) as name, count(*) as n from old_rows where name is not null group by lower(name)
+  )
+  update search_names s set chunks = s.chunks - gone.n from gone where s.name = gone.name;
+  delete from search_names where chunks = 0;
+  return null;
+end
+$$;
+
+create function search_names_added() returns trigger language plpgsql as $$
+begin
+  insert into search_names as s (name, chunks)
+    select lower(name), count(*) from new_rows where name is not null group by lower(name) order by 1
+  on conflict (name) do update set chunks = s.chunks + excluded.chunks;
+  return null;
+end
+$$;
+
+create function search_names_truncated() returns trigger language plpgsql as $$
+begin
+  delete from search_names;
+  return null;
+end
+$$;
+
+create trigger search_names_removed after delete on search_chunks
+  referencing old table as old_rows for each statement execute function search_names_removed();
+create trigger search_names_added after insert on search_chunks
+  referencing new table as new_rows for each statement execute function search_names_added();
+create trigger search_names_updated_removed after update on search_chunks
+  referencing old table as old_rows for each statement execute function search_names_removed();
+create trigger search_names_updated_added after update on search_chunks
+  referencing new table as new_rows for each statement execute function search_names_added();
+create trigger search_names_truncated after truncate on search_chunks
+  for each statement execute function search_names_truncated();

@@ -1,3 +1,12 @@
+drop trigger search_names_truncated on search_chunks;
+drop trigger search_names_updated_added on search_chunks;
+drop trigger search_names_updated_removed on search_chunks;
+drop trigger search_names_added on search_chunks;
+drop trigger search_names_removed on search_chunks;
+drop function search_names_truncated();
+drop function search_names_added();
+drop function search_names_removed();
+drop table search_names;
 create index search_chunks_keywords_idx on search_chunks using gin (keywords);
 drop trigger search_postings_truncated on search_chunks;
 drop trigger search_postings_updated_added on search_chunks;
