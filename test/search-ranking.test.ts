@@ -120,7 +120,9 @@ async function expectStatsCurrent(db: Db): Promise<void> {
     `select lower(name) as name, count(*)::int as chunks from search_chunks where name is not null
       group by lower(name) order by 1`,
   );
-  const stored = await db.query<{ name: string; chunks: number }>('select name, chunks from search_names order by 1');
+  const stored = await db.query<{ name: string; chunks: number }>(
+    'select name, chunks from search_names order by 1',
+  );
   expect(stored.rows).toEqual(names.rows);
 }
 
