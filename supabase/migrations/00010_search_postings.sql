@@ -52,42 +52,6 @@ create function search_chunk_postings(seq bigint, keywords tsvector, keyword_len
 insert into search_postings (term, chunk_seq, impact, tf, len)
   select p.* from search_chunks c, search_chunk_postings(c.seq, c.keywords, c.keyword_len) as p;
 
-create function search_postings_removed() returns trigger language plpgsql as $$
-begin
-  delete from search_postings p
-   using (select g.term, g.chunk_seq, g.impact
-            from old_rows o, search_chunk_postings(o.seq, o.keywords, o.keyword_len) as g) as gone
-   where p.term = gone.term and p.impact = gone.impact and p.chunk_seq = gone.chunk_seq;
-  return null;
-end
-$$;
-
-create function search_postings_added() returns trigger language plpgsql as $$
-begin
-  insert into search_postings (term, chunk_seq, impact, tf, len)
-    select p.* from new_rows n, search_chunk_postings(n.seq, n.keywords, n.keyword_len) as p;
-  return null;
-end
-$$;
-
-create function search_postings_truncated() returns trigger language plpgsql as $$
-begin
-  truncate search_postings;
-  return null;
-end
-$$;
-
-create trigger search_postings_removed after delete on search_chunks
-  referencing old table as old_rows for each statement execute function search_postings_removed();
-create trigger search_postings_added after insert on search_chunks
-  referencing new table as new_rows for each statement execute function search_postings_added();
-create trigger search_postings_updated_removed after update on search_chunks
-  referencing old table as old_rows for each statement execute function search_postings_removed();
-create trigger search_postings_updated_added after update on search_chunks
-  referencing new table as new_rows for each statement execute function search_postings_added();
-create trigger search_postings_truncated after truncate on search_chunks
-  for each statement execute function search_postings_truncated();
-
 -- Keyword retrieval no longer reads the keyword vectors' GIN index.
 drop index search_chunks_keywords_idx;
 
@@ -102,10 +66,15 @@ insert into search_names (name, chunks)
   select lower(name), count(*) from search_chunks where name is not null group by lower(name);
 create index search_names_trgm_idx on search_names using gin (name gin_trgm_ops);
 
--- Locks: these fire after search_chunks_added/_removed (00004), which lock the search_stats row
--- first, so writers queue there; names are then locked in order.
-create function search_names_removed() returns trigger language plpgsql as $$
+-- Both kept by one set of triggers (the postings and the distinct names), which fire after
+-- search_chunks_added/_removed of 00004 (triggers fire in name order): those lock the search_stats
+-- row first, so writers queue there; names are then locked in order.
+create function search_lookups_removed() returns trigger language plpgsql as $$
 begin
+  delete from search_postings p
+   using (select g.term, g.chunk_seq, g.impact
+            from old_rows o, search_chunk_postings(o.seq, o.keywords, o.keyword_len) as g) as gone
+   where p.term = gone.term and p.impact = gone.impact and p.chunk_seq = gone.chunk_seq;
   with gone as (
     select lower(name) as name, count(*) as n from old_rows where name is not null group by lower(name)
   )
@@ -115,8 +84,10 @@ begin
 end
 $$;
 
-create function search_names_added() returns trigger language plpgsql as $$
+create function search_lookups_added() returns trigger language plpgsql as $$
 begin
+  insert into search_postings (term, chunk_seq, impact, tf, len)
+    select p.* from new_rows n, search_chunk_postings(n.seq, n.keywords, n.keyword_len) as p;
   insert into search_names as s (name, chunks)
     select lower(name), count(*) from new_rows where name is not null group by lower(name) order by 1
   on conflict (name) do update set chunks = s.chunks + excluded.chunks;
@@ -124,20 +95,21 @@ begin
 end
 $$;
 
-create function search_names_truncated() returns trigger language plpgsql as $$
+create function search_lookups_truncated() returns trigger language plpgsql as $$
 begin
+  truncate search_postings;
   delete from search_names;
   return null;
 end
 $$;
 
-create trigger search_names_removed after delete on search_chunks
-  referencing old table as old_rows for each statement execute function search_names_removed();
-create trigger search_names_added after insert on search_chunks
-  referencing new table as new_rows for each statement execute function search_names_added();
-create trigger search_names_updated_removed after update on search_chunks
-  referencing old table as old_rows for each statement execute function search_names_removed();
-create trigger search_names_updated_added after update on search_chunks
-  referencing new table as new_rows for each statement execute function search_names_added();
-create trigger search_names_truncated after truncate on search_chunks
-  for each statement execute function search_names_truncated();
+create trigger search_lookups_removed after delete on search_chunks
+  referencing old table as old_rows for each statement execute function search_lookups_removed();
+create trigger search_lookups_added after insert on search_chunks
+  referencing new table as new_rows for each statement execute function search_lookups_added();
+create trigger search_lookups_updated_removed after update on search_chunks
+  referencing old table as old_rows for each statement execute function search_lookups_removed();
+create trigger search_lookups_updated_added after update on search_chunks
+  referencing new table as new_rows for each statement execute function search_lookups_added();
+create trigger search_lookups_truncated after truncate on search_chunks
+  for each statement execute function search_lookups_truncated();
