@@ -332,7 +332,9 @@ describe('names that are both a type and a value', () => {
       });
       const report = await indexRepository(t.db, { root, maxFileBytes: 1_000_000 });
       const g = await snapshotGraph(t.db);
+      // `new EmptyError()` constructs the const (a value with a construct signature), not the interface.
       expect(edgeStrings(g, 'calls').filter((e) => e.startsWith('useAll'))).toEqual([
+        'useAll -> EmptyError',
         'useAll -> OK',
         'useAll -> Widget',
         'useAll -> Widget.extra',
@@ -347,6 +349,7 @@ describe('names that are both a type and a value', () => {
         g.relations.find((r) => r.kind === 'uses_type' && r.evidence.line === 21)?.dst_id,
       );
       expect(edgeStrings(g, 'returns_type')).toEqual([
+        'EmptyError -> EmptyError',
         'OK -> OK',
         'createError -> EmptyErrorCtor',
         'make -> Parent',

@@ -15,7 +15,7 @@ import { CALL_OUTCOMES, type CallSample, type CallStats, emptyCallStats } from '
 import { affectsGlobals } from './ts/syntax.ts';
 
 /** Bumped whenever extraction output changes, so stored graphs from older versions are rebuilt. */
-export const EXTRACTOR_VERSION = 1;
+export const EXTRACTOR_VERSION = 2;
 const MAX_CALL_SAMPLES = 50;
 
 export interface IndexOptions {

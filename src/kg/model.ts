@@ -1,7 +1,16 @@
 import { z } from 'zod';
 
 /** CBO v3 object kinds. `schema.*` kinds are reserved for app-schema ingestion. */
-export const OBJECT_KINDS = ['module', 'class', 'interface', 'type', 'function', 'method'] as const;
+export const OBJECT_KINDS = [
+  'module',
+  'namespace',
+  'class',
+  'interface',
+  'type',
+  'function',
+  'method',
+  'variable',
+] as const;
 export type ObjectKind = (typeof OBJECT_KINDS)[number];
 
 export const RELATION_KINDS = [

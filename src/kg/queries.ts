@@ -24,8 +24,10 @@ export interface GraphResult {
 export const MAX_GRAPH_DEPTH = 10;
 
 /**
- * Objects a symbol names: an exact qualified name (`Class.method`), a bare name, or a module path.
- * Exact qualified names win; otherwise every object with that bare name is returned.
+ * Objects a symbol names: an exact qualified name (`Class.method`, `Namespace.fn`), a module path,
+ * a module-qualified name (`Api.map`: `map` in the module `Api` stands for), or a bare name.
+ * Exact qualified names win, then module-qualified names; otherwise every object with that bare
+ * name (or a qualified name ending in `.symbol`) is returned.
  */
 export async function findDefinitions(db: Db, symbol: string): Promise<CboObject[]> {
   const { rows } = await db.query<ObjectRow>(
@@ -37,7 +39,43 @@ export async function findDefinitions(db: Db, symbol: string): Promise<CboObject
   const exact = rows.filter(
     (r) => r.qualified_name === symbol || (r.kind === 'module' && r.file_path === symbol),
   );
-  return (exact.length > 0 ? exact : rows).map(rowToObject);
+  if (exact.length > 0) return exact.map(rowToObject);
+  const dot = symbol.indexOf('.');
+  if (dot > 0 && dot < symbol.length - 1) {
+    const inModule = await moduleQualified(db, symbol.slice(0, dot), symbol.slice(dot + 1));
+    if (inModule.length > 0) return inModule;
+  }
+  return rows.map(rowToObject);
+}
+
+/**
+ * `Api.map` as people write it: `map` declared in a module that `Api` stands for, which is a
+ * namespace export (`export * as Api from './api'`), a namespace import somewhere in the
+ * repository (`import * as Api from './api'`), or a module whose file is named `Api` (`Api.ts`,
+ * `api.ts`, `Api/index.ts`).
+ */
+async function moduleQualified(db: Db, prefix: string, rest: string): Promise<CboObject[]> {
+  const { rows } = await db.query<ObjectRow>(
+    `with modules as (
+       select m.file_path from cbo_relations r
+         join cbo_objects n on n.id = r.src_id
+         join cbo_objects m on m.id = r.dst_id
+        where r.kind = 'imports' and n.kind = 'namespace' and n.qualified_name = $1 and m.file_path is not null
+       union
+       select m.file_path from cbo_relations r join cbo_objects m on m.id = r.dst_id
+        where r.kind = 'imports' and r.metadata->'aliases' ? $1 and m.file_path is not null
+       union
+       select file_path from cbo_objects
+        where kind = 'module' and file_path is not null
+          and (lower(regexp_replace(name, '\\.[^.]*$', '')) = lower($1)
+               or lower(file_path) like '%/' || lower($1) || '/index.%')
+     )
+     select ${OBJECT_SELECT} from cbo_objects
+      where qualified_name = $2 and file_path in (select file_path from modules)
+      order by file_path, start_line`,
+    [prefix, rest],
+  );
+  return rows.map(rowToObject);
 }
 
 function clampDepth(depth: number): number {

@@ -3,7 +3,7 @@ import ts from 'typescript';
 import type { CboObject, CboRelation } from '../model.ts';
 import type { ScannedFile } from '../scan.ts';
 import { standardTags } from '../tags.ts';
-import { collectDeclarations } from './declarations.ts';
+import { collectDeclarations } from './collector.ts';
 import { buildObject } from './objects.ts';
 import type { TsProject } from './programs.ts';
 import {
@@ -167,7 +167,7 @@ export function extractProject(
       });
       continue;
     }
-    const decls = collectDeclarations(sf, file.path);
+    const decls = collectDeclarations(sf, file.path, checker);
     const objects = [
       moduleObject(sf, file.path, checker, decls.moduleId, lineCount),
       ...decls.groups.map((g) => buildObject(g, file.path, sf, checker)),

@@ -3,9 +3,11 @@ import ts from 'typescript';
 import { stableId } from '../../core/index.ts';
 import type { CboObject, CboRelation, RelationKind, Resolver } from '../model.ts';
 import { standardTags } from '../tags.ts';
-import { boundExpression, collectDeclarations, externalModuleId, type FileDecls } from './declarations.ts';
+import { collectDeclarations } from './collector.ts';
+import { boundExpression, type DeclGroup, externalModuleId, type FileDecls } from './declarations.ts';
 import { functionLike, primaryNode } from './objects.ts';
 import { lineOf } from './syntax.ts';
+import { callSignatures, isValueNode } from './values.ts';
 
 /** What the extractor needs to know about the program and the repository. */
 export interface ResolveContext {
@@ -53,16 +55,41 @@ export function emptyCallStats(): CallStats {
   return { resolved: 0, unresolved: 0, ambiguous: 0, external: 0, local: 0, out_of_scope: 0 };
 }
 
-function resolveDeclaration(ctx: ResolveContext, decl: ts.Declaration): Target {
+// Property aliases followed to the value they name (`{ map }`, `{ map: core.map }`), at most this deep.
+const MAX_ALIAS_HOPS = 4;
+
+function resolveDeclaration(ctx: ResolveContext, decl: ts.Declaration, hops = 0): Target {
   const sf = decl.getSourceFile();
   if (ctx.program.isSourceFileDefaultLibrary(sf) || ctx.program.isSourceFileFromExternalLibrary(sf))
     return 'external';
   if (!ctx.isRepoFile(sf.fileName)) return 'external';
   const path = ctx.scopedPath(sf.fileName);
   if (path === undefined) return 'out_of_scope';
-  const decls = collectDeclarations(sf, path);
+  const decls = collectDeclarations(sf, path, ctx.checker);
   const id = decls.idByNode.get(decl);
-  return id === undefined ? 'local' : { id, kind: decls.kindById.get(id)! };
+  if (id !== undefined) return { id, kind: decls.kindById.get(id)! };
+  const aliased = hops < MAX_ALIAS_HOPS ? propertyAliasTarget(ctx, decl) : undefined;
+  if (aliased) {
+    const t = resolveSymbol(ctx, aliased, 'value', hops + 1);
+    if (typeof t === 'object') return t;
+  }
+  return 'local';
+}
+
+/**
+ * The symbol an object-literal property stands for when it only names another value: `{ map }`
+ * or `{ map: core.map }` in `export const Api = { map }`.
+ */
+function propertyAliasTarget(ctx: ResolveContext, decl: ts.Declaration): ts.Symbol | undefined {
+  if (ts.isShorthandPropertyAssignment(decl)) return ctx.checker.getShorthandAssignmentValueSymbol(decl);
+  if (
+    ts.isPropertyAssignment(decl) &&
+    (ts.isIdentifier(decl.initializer) || ts.isPropertyAccessExpression(decl.initializer))
+  ) {
+    const name = ts.isPropertyAccessExpression(decl.initializer) ? decl.initializer.name : decl.initializer;
+    return symbolOf(ctx.checker, name);
+  }
+  return undefined;
 }
 
 function symbolOf(checker: ts.TypeChecker, node: ts.Node): ts.Symbol | undefined {
@@ -97,13 +124,14 @@ function resolveSymbol(
   ctx: ResolveContext,
   symbol: ts.Symbol | undefined,
   meaning: Meaning,
+  hops = 0,
 ): Target | 'none' | 'ambiguous' {
   const decls = (symbol?.declarations ?? []).filter((d) => hasMeaning(d, meaning));
   if (decls.length === 0) return 'none';
   const ids = new Map<string, string>();
   let fallback: Target = 'local';
   for (const d of decls) {
-    const t = resolveDeclaration(ctx, d);
+    const t = resolveDeclaration(ctx, d, hops);
     if (typeof t === 'object') ids.set(t.id, t.kind);
     else if (t === 'external' || (t === 'out_of_scope' && fallback === 'local')) fallback = t;
   }
@@ -241,6 +269,10 @@ function externalModule(name: string): CboObject {
 interface ImportUse {
   readonly specifier: ts.StringLiteralLike;
   readonly names: string[];
+  /** The local name of a namespace import (`import * as Api from`), so `Api.map` can be looked up. */
+  readonly alias?: string;
+  /** `export * as X from`: the namespace object X stands for the target module. */
+  readonly namespaceExport?: ts.NamespaceExport;
   readonly typeOnly: boolean;
   readonly reexport: boolean;
   readonly dynamic: boolean;
@@ -260,6 +292,7 @@ function importUses(sf: ts.SourceFile): ImportUse[] {
       uses.push({
         specifier: node.moduleSpecifier,
         names,
+        ...(bindings && ts.isNamespaceImport(bindings) ? { alias: bindings.name.text } : {}),
         typeOnly: clause?.isTypeOnly ?? false,
         reexport: false,
         dynamic: false,
@@ -279,6 +312,7 @@ function importUses(sf: ts.SourceFile): ImportUse[] {
         typeOnly: node.isTypeOnly,
         reexport: true,
         dynamic: false,
+        ...(clause && ts.isNamespaceExport(clause) ? { namespaceExport: clause } : {}),
       });
     } else if (
       ts.isImportEqualsDeclaration(node) &&
@@ -348,7 +382,7 @@ function addImports(
     let resolver: Resolver = 'ts-module-resolution';
     if (target && ctx.isRepoFile(target.fileName) && !ctx.program.isSourceFileFromExternalLibrary(target)) {
       const path = ctx.scopedPath(target.fileName);
-      if (path !== undefined) dst = collectDeclarations(target, path).moduleId;
+      if (path !== undefined) dst = collectDeclarations(target, path, ctx.checker).moduleId;
       // Counted as unresolved so that fixing the target re-indexes this file (see planRun).
       else if (ctx.scannedPath(target.fileName) !== undefined)
         out.unresolvedImports.push(`${spec} (line ${line}): target has syntax errors`);
@@ -371,9 +405,24 @@ function addImports(
     else rel.metadata.type_only = false;
     if (use.reexport) rel.metadata.reexport = true;
     if (use.dynamic) rel.metadata.dynamic = true;
+    if (use.alias) {
+      const aliases = new Set([...((rel.metadata.aliases as string[] | undefined) ?? []), use.alias]);
+      rel.metadata.aliases = [...aliases].sort();
+    }
+    const namespaceId = use.namespaceExport && decls.idByNode.get(use.namespaceExport);
+    if (namespaceId) {
+      sink.add('imports', namespaceId, dst, line, resolver, 1, {
+        specifier: spec,
+        names: ['*'],
+        type_only: use.typeOnly,
+        reexport: true,
+      });
+    }
   }
   out.externalModules.push(...externals.values());
 }
+
+const CALLABLE_KINDS = new Set(['function', 'method', 'class']);
 
 function addCalls(
   ctx: ResolveContext,
@@ -390,9 +439,11 @@ function addCalls(
         const line = lineOf(sf, node.getStart(sf));
         const isConstruction =
           ts.isNewExpression(node) || node.expression.kind === ts.SyntaxKind.SuperKeyword;
-        const target =
+        let target =
           (isConstruction && callee ? constructorTarget(ctx, callee) : undefined) ??
           (callee ? resolveSymbol(ctx, symbolOf(ctx.checker, callee), 'value') : 'none');
+        // A value the checker does not type as callable (an `any`, a namespace) is no call target.
+        if (typeof target === 'object' && !CALLABLE_KINDS.has(target.kind)) target = 'none';
         if (typeof target === 'object') {
           out.calls.resolved++;
           sink.add('calls', enclosingId(node, decls), target.id, line, 'ts-checker', 1);
@@ -502,9 +553,13 @@ function addTypeRelations(
         }
       }
     }
+    if (group.kind === 'variable') addValueTypeRelations(ctx, sf, group, sink);
     if (group.kind !== 'function' && group.kind !== 'method') continue;
     const fn = functionLike(primaryNode(group));
-    if (!fn) continue;
+    if (!fn) {
+      addValueTypeRelations(ctx, sf, group, sink);
+      continue;
+    }
     for (const p of fn.parameters) {
       if (!p.type) continue;
       for (const ref of typeRefs(ctx, p.type))
@@ -521,6 +576,30 @@ function addTypeRelations(
         sink.add('returns_type', group.id, id, line, 'ts-checker-inferred', 0.9, { inferred: true });
       }
     }
+  }
+}
+
+/**
+ * A value's types: the repo types its annotation names (`uses_type`), and for a callable value the
+ * repo types its first call signature returns (`returns_type`, from the annotation's signature or
+ * inferred).
+ */
+function addValueTypeRelations(ctx: ResolveContext, sf: ts.SourceFile, group: DeclGroup, sink: RelationSink) {
+  const node = primaryNode(group);
+  if (!isValueNode(node)) return;
+  const annotation = ts.isVariableDeclaration(node) ? node.type : undefined;
+  if (annotation) {
+    for (const ref of typeRefs(ctx, annotation))
+      if (ref.id !== group.id)
+        sink.add('uses_type', group.id, ref.id, lineOf(sf, ref.node.getStart(sf)), 'ts-checker', 1);
+  }
+  if (group.kind !== 'function') return;
+  const sig = callSignatures(node, ctx.checker)[0];
+  if (!sig) return;
+  const line = lineOf(sf, node.getStart(sf));
+  for (const id of inferredTypeIds(ctx, ctx.checker.getReturnTypeOfSignature(sig))) {
+    if (annotation) sink.add('returns_type', group.id, id, line, 'ts-checker', 1);
+    else sink.add('returns_type', group.id, id, line, 'ts-checker-inferred', 0.9, { inferred: true });
   }
 }
 

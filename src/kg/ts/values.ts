@@ -1,0 +1,175 @@
+import ts from 'typescript';
+import type { CboField, CboParam, CboReturns } from '../model.ts';
+import {
+  boundExpression,
+  initializerOf,
+  isBindingPattern,
+  memberName,
+  unwrapExpression,
+} from './declarations.ts';
+import { collapse, hasModifier, typeText } from './syntax.ts';
+
+// An API bound to a value can have many call signatures (curried `dual` APIs have two, some
+// builders dozens); the object keeps the first ones.
+const MAX_SIGNATURES = 12;
+
+/** A declaration that binds a value rather than declaring a function, class or type. */
+export type ValueNode = ts.VariableDeclaration | ts.BindingElement | ts.ExportAssignment | ts.EnumMember;
+
+export function isValueNode(node: ts.Node): node is ValueNode {
+  return (
+    ts.isVariableDeclaration(node) ||
+    ts.isBindingElement(node) ||
+    ts.isExportAssignment(node) ||
+    ts.isEnumMember(node)
+  );
+}
+
+/** The node whose type is the value's type. */
+function typedNode(node: ValueNode): ts.Node {
+  return ts.isExportAssignment(node) ? node.expression : node.name;
+}
+
+function declaredType(node: ValueNode): ts.TypeNode | undefined {
+  return ts.isVariableDeclaration(node) ? node.type : undefined;
+}
+
+/** The value's type: its annotation when it has one (`inferred: false`), else the checker's. */
+export function valueType(node: ValueNode, checker: ts.TypeChecker, sf: ts.SourceFile): CboReturns {
+  const annotation = declaredType(node);
+  if (annotation) return { type: collapse(annotation.getText(sf), 500), inferred: false };
+  return { type: typeText(checker, checker.getTypeAtLocation(typedNode(node)), node), inferred: true };
+}
+
+/** The call signatures of a callable value (construct signatures when it has no call signature). */
+export function callSignatures(node: ValueNode, checker: ts.TypeChecker): readonly ts.Signature[] {
+  const type = checker.getNonNullableType(checker.getTypeAtLocation(typedNode(node)));
+  const calls = type.getCallSignatures();
+  return calls.length > 0 ? calls : type.getConstructSignatures();
+}
+
+/** `const`, `let`, `var` of a variable or binding element; undefined for other values. */
+function bindingKeyword(node: ValueNode): 'const' | 'let' | 'var' | undefined {
+  let list: ts.Node = node;
+  while (!ts.isVariableDeclarationList(list)) {
+    if (!ts.isVariableDeclaration(list) && !ts.isBindingElement(list) && !isBindingPattern(list))
+      return undefined;
+    list = list.parent;
+  }
+  return list.flags & ts.NodeFlags.Const ? 'const' : list.flags & ts.NodeFlags.Let ? 'let' : 'var';
+}
+
+/** How the value is bound, for `metadata.binding` and `metadata.value`. */
+export function bindingMetadata(node: ValueNode, sf: ts.SourceFile): Record<string, unknown> {
+  if (ts.isEnumMember(node)) return { binding: 'enum_member' };
+  const init = unwrapExpression(initializerOf(node));
+  const binding = ts.isExportAssignment(node)
+    ? 'export_default'
+    : ts.isBindingElement(node)
+      ? `${bindingKeyword(node)}_destructured`
+      : bindingKeyword(node);
+  const out: Record<string, unknown> = { binding, value: valueForm(init) };
+  const head = init && (ts.isCallExpression(init) || ts.isNewExpression(init)) ? init.expression : init;
+  if (head && (ts.isIdentifier(head) || ts.isPropertyAccessExpression(head)))
+    out.bound_to = collapse(head.getText(sf), 200);
+  return out;
+}
+
+function valueForm(init: ts.Expression | undefined): string {
+  if (!init) return 'none';
+  if (boundExpression(init)) return ts.isClassExpression(init) ? 'class' : 'function';
+  if (ts.isCallExpression(init) || ts.isTaggedTemplateExpression(init)) return 'call';
+  if (ts.isNewExpression(init)) return 'new';
+  if (ts.isIdentifier(init) || ts.isPropertyAccessExpression(init) || ts.isElementAccessExpression(init))
+    return 'reference';
+  if (ts.isObjectLiteralExpression(init)) return 'object';
+  if (ts.isArrayLiteralExpression(init)) return 'array';
+  if (ts.isLiteralExpression(init) || ts.isPrefixUnaryExpression(init) || ts.isTemplateExpression(init))
+    return 'literal';
+  return 'expression';
+}
+
+/** One-line header of a value: `export const name: Type`, `Enum.Member = 1`, `export default <type>`. */
+export function valueSignature(node: ValueNode, checker: ts.TypeChecker, sf: ts.SourceFile): string {
+  if (ts.isEnumMember(node)) return collapse(node.getText(sf));
+  const type = valueType(node, checker, sf).type ?? 'unknown';
+  if (ts.isExportAssignment(node)) return collapse(`export default ${type}`);
+  let stmt: ts.Node = node;
+  while (!ts.isVariableStatement(stmt) && !ts.isSourceFile(stmt)) stmt = stmt.parent;
+  const exported = hasModifier(stmt, ts.SyntaxKind.ExportKeyword) ? 'export ' : '';
+  const declare = hasModifier(stmt, ts.SyntaxKind.DeclareKeyword) ? 'declare ' : '';
+  return collapse(`${exported}${declare}${bindingKeyword(node)} ${node.name.getText(sf)}: ${type}`);
+}
+
+/** Every call signature as text (`<A, B>(f: (a: A) => B) => (self: X<A>) => X<B>`), at most 12. */
+export function signatureTexts(
+  signatures: readonly ts.Signature[],
+  checker: ts.TypeChecker,
+  at: ts.Node,
+): string[] {
+  return signatures
+    .slice(0, MAX_SIGNATURES)
+    .map((s) =>
+      collapse(
+        checker.signatureToString(
+          s,
+          at,
+          ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.WriteArrowStyleSignature,
+        ),
+      ),
+    );
+}
+
+/** Parameters of a callable value, from its first call signature. */
+export function signatureParams(sig: ts.Signature, checker: ts.TypeChecker, sf: ts.SourceFile): CboParam[] {
+  return sig.parameters.flatMap((p): CboParam[] => {
+    const decl = p.valueDeclaration;
+    const param = decl && ts.isParameter(decl) ? decl : undefined;
+    if (p.name === 'this') return [];
+    const annotation = param?.type && param.getSourceFile() === sf ? param.type.getText(sf) : undefined;
+    return [
+      {
+        name: collapse(param ? memberName(param.name, param.getSourceFile()) : p.name, 200),
+        type: annotation
+          ? collapse(annotation, 500)
+          : typeText(checker, checker.getTypeOfSymbol(p), param ?? decl),
+        type_inferred: annotation === undefined,
+        optional:
+          param !== undefined && (param.questionToken !== undefined || param.initializer !== undefined),
+        default: param?.initializer ? collapse(param.initializer.getText(param.getSourceFile()), 200) : null,
+        rest: param?.dotDotDotToken !== undefined,
+      },
+    ];
+  });
+}
+
+/** The return type of a callable value's first call signature; declared when the value is annotated. */
+export function signatureReturns(sig: ts.Signature, node: ValueNode, checker: ts.TypeChecker): CboReturns {
+  return {
+    type: typeText(checker, checker.getReturnTypeOfSignature(sig), node),
+    inferred: declaredType(node) === undefined,
+  };
+}
+
+/** The properties of an object literal a value is bound to, typed by the checker. */
+export function objectLiteralFields(node: ValueNode, checker: ts.TypeChecker, sf: ts.SourceFile): CboField[] {
+  const init = unwrapExpression(initializerOf(node));
+  if (!init || !ts.isObjectLiteralExpression(init)) return [];
+  const raw = initializerOf(node);
+  const readonlyAll = raw !== undefined && ts.isAsExpression(raw) && ts.isConstTypeReference(raw.type);
+  const out: CboField[] = [];
+  for (const p of init.properties) {
+    if (!ts.isPropertyAssignment(p) && !ts.isShorthandPropertyAssignment(p)) continue;
+    if (ts.isComputedPropertyName(p.name)) continue;
+    out.push({
+      name: collapse(memberName(p.name, sf), 200),
+      type: typeText(checker, checker.getTypeAtLocation(p.name), p),
+      type_inferred: true,
+      optional: false,
+      readonly: readonlyAll,
+      static: false,
+      visibility: 'public',
+    });
+  }
+  return out;
+}
