@@ -35,7 +35,7 @@ describe('the cogo command on the embedded database', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/files: {5}5 in scope, 4 extracted/);
     expect(result.stdout).toMatch(
-      /objects: {3}class 4, function 8, interface 2, method 12, module 5, type 3/,
+      /objects: {3}class 4, function 8, interface 2, method 12, module 5, namespace 1, type 3, variable 2/,
     );
     expect(result.stdout).toMatch(/calls: {5}17 resolved, 2 unresolved, 1 ambiguous, 5 external/);
     expect(result.stdout).toMatch(/skipped: {3}src\/broken\.ts: syntax error TS1005 at line 6/);
@@ -70,7 +70,7 @@ describe('the cogo command on the embedded database', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
-    expect(objects).toHaveLength(34);
+    expect(objects).toHaveLength(37);
     for (const o of objects) cboObjectSchema.parse(o);
     expect(Object.keys(objects[0]).sort()).toEqual(
       [

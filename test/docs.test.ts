@@ -212,6 +212,8 @@ describe('docs/specs/KG_SCOPE_V1.md', () => {
       'KG_COVERAGE_RETURNS_MIN',
       'KG_COVERAGE_FIELDS_MIN',
       'KG_COVERAGE_LINES_MIN',
+      'KG_COVERAGE_DECLARATIONS_MIN',
+      'KG_COVERAGE_CHUNK_LINES_MIN',
     ] as const;
     for (const key of keys) {
       const cells = tableRow(doc, `\`${key}\``);

@@ -66,6 +66,7 @@ describe.each(ADAPTERS)('search on %s', (adapter) => {
       interface: 2,
       method: 12,
       module: 4,
+      namespace: 1,
       type: 3,
     });
     const { rows: sum } = await t.db.query<{ tags: string[]; start_line: number; end_line: number }>(
@@ -81,7 +82,8 @@ describe.each(ADAPTERS)('search on %s', (adapter) => {
           'name:sum',
           'name:areas',
         ]),
-        start_line: 13,
+        // The chunk carries the doc comment above the declaration (lines 9-12).
+        start_line: 9,
         end_line: 17,
       },
     ]);
@@ -115,7 +117,7 @@ describe.each(ADAPTERS)('search on %s', (adapter) => {
     expect(exact.hits[0]).toMatchObject({
       symbol: 'sumAreas',
       path: 'src/util.ts',
-      startLine: 13,
+      startLine: 9,
       kind: 'function',
     });
     expect(exact.hits[0]?.scores.name?.match).toBe('exact');

@@ -13,7 +13,7 @@ import {
   selectIndexRequest,
 } from '../kg/index.ts';
 import { collectProcessMetrics } from '../metrics/index.ts';
-import { createEmbedder, indexSearch } from '../search/index.ts';
+import { computeChunkCoverage, createEmbedder, indexSearch } from '../search/index.ts';
 import { createRoleApp } from '../services/http/index.ts';
 import { type CliContext, openMigratedDb, withDb } from './context.ts';
 import { serveUntilSignal, serveWorker } from './role-commands.ts';
@@ -116,6 +116,7 @@ export function addIndexRoles(program: Command, worker: Command, ctx: CliContext
         maxFileBytes,
         logger: ctx.logger,
         embed: (d, root) => indexSearch(d, { root, embedder, maxFileBytes }),
+        chunkLines: computeChunkCoverage,
       });
       // Test hook: makes extraction slow enough to kill a worker in the middle of it.
       const delayMs = Number(process.env.COGO_TEST_EXTRACT_DELAY_MS ?? 0);

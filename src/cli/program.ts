@@ -26,6 +26,7 @@ import {
 import { createKeyVault, createRouter, parseMasterKey } from '../llm/index.ts';
 import { collectProcessMetrics } from '../metrics/index.ts';
 import {
+  computeChunkCoverage,
   createEmbedder,
   DEFAULT_FUSION,
   FUSION_MODES,
@@ -213,7 +214,10 @@ export function createProgram(ctx: CliContext): Command {
     .option('--gate', 'exit non-zero when a figure is below its threshold')
     .option('--json', 'print JSON')
     .action(async (opts: { gate?: boolean; json?: boolean }) => {
-      const report = await withDb(ctx, repo(), computeCoverage);
+      const root = repo();
+      const report = await withDb(ctx, root, (d) =>
+        computeCoverage(d, { root, chunkLines: computeChunkCoverage }),
+      );
       const gate = checkCoverageGate(report, ctx.config.coverageMin);
       write(
         ctx.stdout,
@@ -317,7 +321,8 @@ export function createProgram(ctx: CliContext): Command {
         const { graph, search } = await indexAll(ctx, d, root, false, true);
         write(ctx.stdout, formatIndexReport(graph));
         if (search) write(ctx.stdout, formatSearchIndexReport(search));
-        write(ctx.stdout, `\nCoverage:\n${formatCoverage(await computeCoverage(d), ctx.config.coverageMin)}`);
+        const coverage = await computeCoverage(d, { root, chunkLines: computeChunkCoverage });
+        write(ctx.stdout, `\nCoverage:\n${formatCoverage(coverage, ctx.config.coverageMin)}`);
         for (const [query, symbol] of DEMO_QUERIES) {
           write(
             ctx.stdout,

@@ -14,7 +14,7 @@ describe('loadConfig', () => {
       embedding: { provider: 'local', dimension: 448 },
       maxFileBytes: CONFIG_DEFAULTS.COGO_MAX_FILE_BYTES,
       search: { vectorMemoryBytes: 2 ** 30 },
-      coverageMin: { params: 70, returns: 80, fields: 80, lines: 100 },
+      coverageMin: { params: 70, returns: 80, fields: 80, lines: 100, declarations: 99, chunk_lines: 100 },
       llm: {
         scoreVersion: 'v1',
         healthTtlMs: 1440 * 60_000,

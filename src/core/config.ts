@@ -16,6 +16,8 @@ export const CONFIG_DEFAULTS = {
   KG_COVERAGE_RETURNS_MIN: 80,
   KG_COVERAGE_FIELDS_MIN: 80,
   KG_COVERAGE_LINES_MIN: 100,
+  KG_COVERAGE_DECLARATIONS_MIN: 99,
+  KG_COVERAGE_CHUNK_LINES_MIN: 100,
   ROUTER_SCORE_V2: false,
   HEALTH_TTL_MIN: 1440,
   LLM_FIRST_TOKEN_TIMEOUT_MS: 20_000,
@@ -81,6 +83,8 @@ const envSchema = z.object({
   KG_COVERAGE_RETURNS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_RETURNS_MIN),
   KG_COVERAGE_FIELDS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_FIELDS_MIN),
   KG_COVERAGE_LINES_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_LINES_MIN),
+  KG_COVERAGE_DECLARATIONS_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_DECLARATIONS_MIN),
+  KG_COVERAGE_CHUNK_LINES_MIN: percent.default(CONFIG_DEFAULTS.KG_COVERAGE_CHUNK_LINES_MIN),
   ROUTER_SCORE_V2: flag.optional(),
   HEALTH_TTL_MIN: z.coerce.number().positive().default(CONFIG_DEFAULTS.HEALTH_TTL_MIN),
   LLM_FIRST_TOKEN_TIMEOUT_MS: z.coerce
@@ -156,6 +160,8 @@ export interface CogoConfig {
     readonly returns: number;
     readonly fields: number;
     readonly lines: number;
+    readonly declarations: number;
+    readonly chunk_lines: number;
   };
   readonly llm: {
     /** `ROUTER_SCORE_V2=true`: score v2 (policy penalties, regions, cold start, backoff). */
@@ -246,6 +252,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
       returns: e.KG_COVERAGE_RETURNS_MIN,
       fields: e.KG_COVERAGE_FIELDS_MIN,
       lines: e.KG_COVERAGE_LINES_MIN,
+      declarations: e.KG_COVERAGE_DECLARATIONS_MIN,
+      chunk_lines: e.KG_COVERAGE_CHUNK_LINES_MIN,
     },
     llm: {
       scoreVersion: (e.ROUTER_SCORE_V2 ?? CONFIG_DEFAULTS.ROUTER_SCORE_V2) ? 'v2' : 'v1',

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Logger } from '../core/index.ts';
 import type { Db } from '../db/index.ts';
 import { defineSaga, type SagaDefinition, type SagaHandlers, type Sagas } from '../jobs/index.ts';
-import { computeCoverage } from './coverage.ts';
+import { type ChunkLineCounter, computeCoverage } from './coverage.ts';
 import * as requests from './index-requests.ts';
 import { indexRepository } from './indexer.ts';
 import { recordIndexRequestCounts } from './metrics.ts';
@@ -40,6 +40,8 @@ export interface IndexSagaHandlersOptions {
   readonly db: Db;
   readonly maxFileBytes: number;
   readonly embed: (db: Db, root: string) => Promise<unknown>;
+  /** Counts the source lines the search chunks hold, for the coverage report (search's `computeChunkCoverage`). */
+  readonly chunkLines?: ChunkLineCounter | undefined;
   readonly logger?: Logger | undefined;
 }
 
@@ -67,7 +69,7 @@ export function indexSagaHandlers(options: IndexSagaHandlersOptions): SagaHandle
       },
       embed: async ({ input }) => options.embed(db, input.root),
       finalize: async ({ input, outputs }) => {
-        const coverage = await computeCoverage(db);
+        const coverage = await computeCoverage(db, { root: input.root, chunkLines: options.chunkLines });
         const report = { graph: outputs.extract, search: outputs.embed, coverage };
         await requests.finishIndexRequest(db, input.requestId, 'succeeded', { report });
         return { coverage };

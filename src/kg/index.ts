@@ -3,9 +3,11 @@
  * API, incremental indexing, graph queries, coverage gates and JSONL export.
  */
 export {
+  type ChunkLineCounter,
   COVERAGE_METRICS,
   type CoverageFigure,
   type CoverageMetric,
+  type CoverageOptions,
   type CoverageReport,
   type CoverageThresholds,
   checkCoverageGate,
@@ -13,6 +15,12 @@ export {
   formatCoverage,
   type GateResult,
 } from './coverage.ts';
+export {
+  computeDeclarationCoverage,
+  DECLARATION_KINDS,
+  type DeclarationCoverage,
+  type DeclarationKind,
+} from './declaration-coverage.ts';
 export { type ExportResult, exportGraph } from './export.ts';
 export {
   contentFingerprint,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CboObject } from '../kg/index.ts';
+import { fileLineCoverage } from './chunk-coverage.ts';
 import { chunkCode, chunkMarkdown } from './chunker.ts';
 
 function object(kind: string, name: string, start: number, end: number, signature = name): CboObject {
@@ -96,5 +97,49 @@ describe('chunkCode', () => {
     expect(parts[1]?.content.startsWith('export function long(): number …\n  const v')).toBe(true);
     expect(parts.every((p) => p.endLine - p.startLine + 1 <= 12)).toBe(true);
     expect(chunks.find((c) => c.kind === 'module')?.content).toContain('import { x } from "./x";');
+  });
+
+  it('puts every line of a long module in a chunk: top-level code in parts, each declaration with its doc', () => {
+    const statements = (from: number) => Array.from({ length: 60 }, (_, i) => `register('step${from + i}');`);
+    const text = [
+      'import { register } from "./registry";',
+      ...statements(0),
+      '/**',
+      ' * Maps values.',
+      ' */',
+      'export const map = internal.map;',
+      ...statements(60),
+      '// Flattens.',
+      'export const flat = dual(2, (a, f) => a);',
+      ...statements(120),
+      '',
+    ].join('\n');
+    const objects = [
+      { ...object('module', 'a.ts', 1, 187), qualified_name: 'src/a.ts' },
+      object('function', 'map', 65, 65),
+      object('function', 'flat', 127, 127),
+    ];
+    const chunks = chunkCode('src/a.ts', text, objects, { maxLines: 40, maxChars: 10_000 });
+    expect(fileLineCoverage(text, chunks)).toMatchObject({ uncovered: [] });
+    const parts = chunks.filter((c) => c.kind === 'module');
+    expect(parts.map((p) => p.part)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(parts.every((p) => p.content.split('\n').length <= 41)).toBe(true);
+    // Parts are cut where a declaration sits between two top-level statements, when that keeps a
+    // part at least half full (61|66 and 125|128), else at the limit.
+    expect(parts.map((p) => [p.startLine, p.endLine])).toEqual([
+      [1, 40],
+      [41, 61],
+      [66, 105],
+      [106, 125],
+      [128, 167],
+      [168, 187],
+    ]);
+    expect(new Set(parts.map((p) => p.id)).size).toBe(6);
+    expect(chunks.find((c) => c.symbol === 'map')).toMatchObject({
+      startLine: 62,
+      endLine: 65,
+      content: '/**\n * Maps values.\n */\nexport const map = internal.map;',
+    });
+    expect(chunks.find((c) => c.symbol === 'flat')).toMatchObject({ startLine: 126, endLine: 127 });
   });
 });

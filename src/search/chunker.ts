@@ -118,25 +118,80 @@ function statementStarts(sf: ts.SourceFile, start: number, end: number): number[
   return [];
 }
 
+/**
+ * Cuts kept lines (in order, not necessarily adjacent) into pieces within the limits, preferring to
+ * cut where something else (a declaration, blank lines) sits between two kept lines.
+ */
+function pieceKeptLines(lines: readonly string[], kept: readonly number[], limits: ChunkLimits): Piece[] {
+  const pieces: Piece[] = [];
+  let current: number[] = [];
+  let chars = 0;
+  const emit = (taken: number[]) => {
+    if (taken.length === 0) return;
+    const text = taken.map((l) => lines[l - 1] ?? '').join('\n');
+    pieces.push({ startLine: taken[0]!, endLine: taken.at(-1)!, text });
+  };
+  for (const l of kept) {
+    const size = (lines[l - 1]?.length ?? 0) + 1;
+    if (current.length > 0 && tooLong(chars + size, current.length + 1, limits)) {
+      // The last gap inside the piece, when it leaves the piece at least half full.
+      let cut = current.length;
+      for (let i = current.length - 1; i >= Math.ceil(current.length / 2); i--) {
+        if (current[i]! - current[i - 1]! > 1) {
+          cut = i;
+          break;
+        }
+      }
+      emit(current.slice(0, cut));
+      current = current.slice(cut);
+      chars = current.reduce((n, k) => n + (lines[k - 1]?.length ?? 0) + 1, 0);
+    }
+    current.push(l);
+    chars += size;
+  }
+  emit(current);
+  return pieces;
+}
+
+/**
+ * The first line of the comments directly above a declaration (a JSDoc block, `//` lines), so a
+ * declaration's chunk carries its doc comment; never before `floor`.
+ */
+function leadingCommentStart(lines: readonly string[], start: number, floor: number): number {
+  let s = start;
+  for (;;) {
+    const above = (lines[s - 2] ?? '').trim();
+    if (s - 1 < floor || above === '') return s;
+    if (above.startsWith('//')) {
+      s--;
+      continue;
+    }
+    if (!above.endsWith('*/')) return s;
+    let top = s - 1;
+    while (top >= floor && !(lines[top - 1] ?? '').includes('/*')) top--;
+    if (top < floor || !(lines[top - 1] ?? '').trim().startsWith('/*')) return s;
+    s = top;
+  }
+}
+
+/** Kinds whose chunk is an outline when they contain other objects: members' bodies are theirs. */
+const CONTAINER_KINDS = new Set(['class', 'namespace', 'variable']);
+
+interface Placed {
+  readonly object: CboObject;
+  /** The chunk's first line: the object's, or its doc comment's. */
+  readonly from: number;
+  readonly members: readonly CboObject[];
+}
+
 function objectChunks(
-  o: CboObject,
+  { object: o, from, members }: Placed,
   lines: readonly string[],
   sf: () => ts.SourceFile,
-  members: readonly CboObject[],
   limits: ChunkLimits,
 ): Chunk[] {
   const start = o.start_line!;
   const end = o.end_line!;
-  let text = lines.slice(start - 1, end).join('\n');
-  // A class chunk is its outline: members' bodies belong to their own chunks, one line each here.
-  if (o.kind === 'class' && members.length > 0) {
-    const kept: string[] = [];
-    for (let l = start; l <= end; l++) {
-      const member = members.find((m) => m.start_line! <= l && l <= m.end_line!);
-      if (!member || member.start_line === l) kept.push(lines[l - 1] ?? '');
-    }
-    text = kept.join('\n');
-  }
   const base = {
     objectId: o.id,
     path: o.file_path!,
@@ -153,10 +208,21 @@ function objectChunks(
     c: o.doc ?? '',
     d: codeTokenText(`${o.doc ?? ''}\n${body}`),
   });
-  const pieces =
-    o.kind !== 'class' && tooLong(text.length, end - start + 1, limits)
-      ? splitLines(lines, start, end, statementStarts(sf(), start, end), limits)
-      : [{ startLine: start, endLine: end, text }];
+  let pieces: Piece[];
+  if (members.length > 0) {
+    // An outline: members' bodies belong to their own chunks, one line each here.
+    const kept: number[] = [];
+    for (let l = from; l <= end; l++) {
+      const member = members.find((m) => m.start_line! <= l && l <= m.end_line!);
+      if (!member || member.start_line === l) kept.push(l);
+    }
+    pieces = pieceKeptLines(lines, kept, limits);
+  } else {
+    const text = lines.slice(from - 1, end).join('\n');
+    pieces = tooLong(text.length, end - from + 1, limits)
+      ? splitLines(lines, from, end, [start, ...statementStarts(sf(), start, end)], limits)
+      : [{ startLine: from, endLine: end, text }];
+  }
   return pieces.map((p, i) => {
     const part = pieces.length === 1 ? 0 : i + 1;
     // Every part of a long body repeats the signature, so each can be understood (and found) alone.
@@ -174,57 +240,71 @@ function objectChunks(
   });
 }
 
-/** The module chunk: the file's doc, imports and top-level code that belongs to no declaration. */
-function moduleChunk(
+/**
+ * The module's chunks: the file's doc, imports and all top-level code that belongs to no
+ * declaration, in pieces within the limits; the first names the module and its exports.
+ */
+function moduleChunks(
   m: CboObject,
   lines: readonly string[],
-  declarations: readonly CboObject[],
+  topLevel: readonly Placed[],
   limits: ChunkLimits,
-): Chunk | undefined {
-  const kept: string[] = [];
-  let last = 0;
+): Chunk[] {
+  const kept: number[] = [];
   for (let l = 1; l <= lines.length; l++) {
-    if (declarations.some((d) => d.start_line! <= l && l <= d.end_line!)) continue;
-    const line = lines[l - 1] ?? '';
-    if (line.trim() === '') continue;
-    if (kept.length >= limits.maxLines) break;
-    kept.push(line);
-    last = l;
+    if ((lines[l - 1] ?? '').trim() === '') continue;
+    if (topLevel.some((d) => d.from <= l && l <= d.object.end_line!)) continue;
+    kept.push(l);
   }
   const exports = (m.metadata.exports as string[] | undefined) ?? [];
-  if (kept.length === 0 && exports.length === 0) return undefined;
-  const content = [
-    `// module ${m.file_path}${exports.length > 0 ? ` exports ${exports.join(', ')}` : ''}`,
-    ...kept,
-  ].join('\n');
-  return {
-    id: chunkId(m.file_path!, m.id, 0),
-    objectId: m.id,
-    path: m.file_path!,
-    language: m.metadata.language,
-    kind: 'module',
-    symbol: m.qualified_name,
-    name: m.name,
-    signature: m.signature,
-    startLine: 1,
-    endLine: Math.max(1, last),
-    part: 0,
-    content,
-    contentHash: sha256Hex(content),
-    tags: m.metadata.tags,
-    keywords: {
-      a: codeTokenText(m.qualified_name),
-      b: codeTokenText(exports.join(' ')),
-      c: m.doc ?? '',
-      d: codeTokenText(content),
-    },
-  };
+  if (kept.length === 0 && exports.length === 0) return [];
+  const header = `// module ${m.file_path}${exports.length > 0 ? ` exports ${exports.join(', ')}` : ''}`;
+  const pieces =
+    kept.length > 0 ? pieceKeptLines(lines, kept, limits) : [{ startLine: 1, endLine: 1, text: '' }];
+  return pieces.map((p, i) => {
+    const part = pieces.length === 1 ? 0 : i + 1;
+    const content =
+      i === 0 ? (p.text ? `${header}\n${p.text}` : header) : `// module ${m.file_path} …\n${p.text}`;
+    return {
+      id: chunkId(m.file_path!, m.id, part),
+      objectId: m.id,
+      path: m.file_path!,
+      language: m.metadata.language,
+      kind: 'module',
+      symbol: m.qualified_name,
+      name: m.name,
+      signature: m.signature,
+      startLine: p.startLine,
+      endLine: p.endLine,
+      part,
+      content,
+      contentHash: sha256Hex(content),
+      tags: m.metadata.tags,
+      keywords: {
+        a: codeTokenText(m.qualified_name),
+        b: codeTokenText(exports.join(' ')),
+        c: m.doc ?? '',
+        d: codeTokenText(content),
+      },
+    };
+  });
+}
+
+/** Strictly inside: the names of one destructuring pattern share a span and are not inside each other. */
+function inside(inner: CboObject, outer: CboObject): boolean {
+  return (
+    outer.start_line! <= inner.start_line! &&
+    inner.end_line! <= outer.end_line! &&
+    (outer.start_line !== inner.start_line || outer.end_line !== inner.end_line)
+  );
 }
 
 /**
- * Cuts a code file into chunks along the knowledge graph's symbols: one per function, method,
- * interface and type; a class as its outline; the module's own top-level code; long bodies split at
- * statement boundaries with the signature repeated.
+ * Cuts a code file into chunks along the knowledge graph's symbols, so that every line of it is in
+ * some chunk: one per function, method, variable, interface and type, with its doc comment; a class,
+ * namespace or object literal with methods as its outline; the module's own top-level code in
+ * pieces; long bodies split at statement boundaries with the signature repeated. Enum members stay
+ * in their enum's chunk.
  */
 export function chunkCode(
   path: string,
@@ -238,24 +318,23 @@ export function chunkCode(
   const inFile = objects.filter((o) => o.file_path === path && o.start_line !== null && o.end_line !== null);
   const module = inFile.find((o) => o.kind === 'module');
   const declarations = inFile
-    .filter((o) => o.kind !== 'module')
-    .sort((a, b) => a.start_line! - b.start_line!);
+    .filter((o) => o.kind !== 'module' && o.metadata.binding !== 'enum_member')
+    .sort((a, b) => a.start_line! - b.start_line! || b.end_line! - a.end_line!);
+  const placed: Placed[] = [];
+  declarations.forEach((o, i) => {
+    // A doc comment above a declaration, but not into the one before it (or its container's header).
+    const before = declarations.slice(0, i).filter((d) => d.end_line! < o.start_line!);
+    const container = declarations.slice(0, i).findLast((d) => inside(o, d));
+    const floor = Math.max(container ? container.start_line! + 1 : 1, ...before.map((d) => d.end_line! + 1));
+    const members = CONTAINER_KINDS.has(o.kind) ? declarations.filter((d) => inside(d, o)) : [];
+    placed.push({ object: o, from: leadingCommentStart(lines, o.start_line!, floor), members });
+  });
   const chunks: Chunk[] = [];
   if (module) {
-    const topLevel = declarations.filter(
-      (d) =>
-        !declarations.some((o) => o !== d && o.start_line! <= d.start_line! && d.end_line! <= o.end_line!),
-    );
-    const m = moduleChunk(module, lines, topLevel, limits);
-    if (m) chunks.push(m);
+    const topLevel = placed.filter((p) => !declarations.some((o) => inside(p.object, o)));
+    chunks.push(...moduleChunks(module, lines, topLevel, limits));
   }
-  for (const o of declarations) {
-    const members =
-      o.kind === 'class'
-        ? declarations.filter((d) => d !== o && d.start_line! >= o.start_line! && d.end_line! <= o.end_line!)
-        : [];
-    chunks.push(...objectChunks(o, lines, sf, members, limits));
-  }
+  for (const p of placed) chunks.push(...objectChunks(p, lines, sf, limits));
   return chunks;
 }
 

@@ -2,6 +2,13 @@
  * search: chunking along the knowledge graph's symbols and the docs' headings, keyword vectors with
  * identifier splitting, embeddings behind the `Embedder` port, and hybrid retrieval with fusion.
  */
+export {
+  type ChunkCoverage,
+  type ChunkText,
+  computeChunkCoverage,
+  type FileLineCoverage,
+  fileLineCoverage,
+} from './chunk-coverage.ts';
 export { type Chunk, type ChunkLimits, chunkCode, chunkMarkdown, DEFAULT_CHUNK_LIMITS } from './chunker.ts';
 export { createEmbedder } from './create-embedder.ts';
 export type { Embedder } from './embedder.ts';
