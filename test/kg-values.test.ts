@@ -110,7 +110,7 @@ describe('declarations bound to values (the ts-values fixture)', () => {
     ]);
   });
 
-  it('links calls through namespace imports, namespace re-exports, aliases and value-bound functions', () => {
+  it('links calls through namespace imports, namespace re-exports, export * and export { a as b }, aliases and value-bound functions', () => {
     expect(edgeStrings(g, 'calls').filter((e) => e.startsWith('main ->'))).toEqual([
       'main -> Counter',
       'main -> Counter.run',
@@ -119,6 +119,7 @@ describe('declarations bound to values (the ts-values fixture)', () => {
       'main -> Schema.parse',
       'main -> defaults.describe',
       'main -> double',
+      'main -> factory',
       'main -> flatMap',
       'main -> make',
       'main -> map',
