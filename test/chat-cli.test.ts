@@ -68,7 +68,7 @@ describe('cogo ask and cogo chat on the embedded database', () => {
     const r = await chat(repo, [], 'Who calls sumAreas?\nWhat does sumAreas return?\n\n');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/cogo chat, session ([0-9a-f-]{36})/);
-    expect(r.stdout).toMatch(/It is called from 2 places/);
+    expect(r.stdout).toMatch(/It has 2 callers:/);
     expect(r.stdout).toMatch(/`sumAreas` returns `Promise<number>`/);
     const id = /cogo chat, session ([0-9a-f-]{36})/.exec(r.stdout)![1]!;
     const next = JSON.parse(

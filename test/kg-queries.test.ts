@@ -2,10 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkCoverageGate,
   computeCoverage,
+  countRelations,
   formatGraphResult,
+  type GraphQuery,
   type GraphResult,
   indexRepository,
   queryGraph,
+  queryGraphFrom,
+  relationsOf,
+  walkRelations,
 } from '../src/kg/index.ts';
 import { ADAPTERS, createMigratedDatabase, type TestDatabase } from './helpers/databases.ts';
 import { copyFixture } from './helpers/repos.ts';
@@ -79,6 +84,46 @@ describe.each(ADAPTERS)('graph queries and coverage on %s', (adapter) => {
     const shallow = await queryGraph(t.db, 'impact', 'Point', 1);
     expect(names(shallow)).not.toContain('Circle');
     expect(formatGraphResult(impact)).toMatch(/^type Point {2}src\/shapes\.ts:17-17/);
+  });
+
+  it.each([
+    ['callers', 'double', 1],
+    ['callees', 'run', 2],
+    ['implementations', 'Shape', 2],
+    ['implementations', 'Shape.area', 1],
+    ['impact', 'Point', 3],
+  ] as const)(
+    'counts every %s hit of %s while returning only the first %i, in the same order',
+    async (query: GraphQuery, symbol, limit) => {
+      const full = await queryGraph(t.db, query, symbol);
+      expect(full.hits.length).toBeGreaterThan(limit);
+      const first = await queryGraphFrom(t.db, query, full.targets, { limit });
+      expect(first.total).toBe(full.hits.length);
+      expect(first.hits).toEqual(full.hits.slice(0, limit));
+      expect(first.depth).toBe({ callers: 1, callees: 1, implementations: 10, impact: 3, defs: 0 }[query]);
+      const all = await queryGraphFrom(t.db, query, full.targets);
+      expect(all.hits).toEqual(full.hits);
+      expect(all.total).toBe(full.hits.length);
+    },
+  );
+
+  it('walks any relation kinds with a limit and the total, and counts relations by kind and exported', async () => {
+    const point = (await queryGraph(t.db, 'defs', 'Point')).targets.map((o) => o.id);
+    const uses = await walkRelations(t.db, point, ['uses_type', 'returns_type'], 'in', { limit: 1 });
+    const every = await relationsOf(t.db, point, ['uses_type', 'returns_type'], 'in', 1000);
+    expect(uses.total).toBe(new Set(every.map((r) => r.object.id)).size);
+    expect(uses.total).toBeGreaterThan(1);
+    expect(uses.hits).toHaveLength(1);
+    const util = (await queryGraph(t.db, 'defs', 'src/util.ts')).targets.map((o) => o.id);
+    const members = await relationsOf(t.db, util, ['contains'], 'out', 1000);
+    const counts = await countRelations(t.db, util, ['contains'], 'out');
+    const sum = (f: (c: (typeof counts)[number]) => number) => counts.reduce((n, c) => n + f(c), 0);
+    expect(sum((c) => c.total)).toBe(members.length);
+    expect(sum((c) => c.exported)).toBe(members.filter((m) => m.object.metadata.exported).length);
+    for (const c of counts) {
+      expect(c).toMatchObject({ startId: util[0], kind: 'contains' });
+      expect(c.total).toBe(members.filter((m) => m.object.kind === c.objectKind).length);
+    }
   });
 
   it('computes coverage with numerators and denominators, and gates on thresholds', async () => {

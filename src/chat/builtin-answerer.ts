@@ -4,8 +4,10 @@
  * change to X affect) are answered from the graph evidence; an open question gets the best evidence,
  * organised, as a `partial` answer; a question the index cannot answer is declined plainly.
  */
+import type { GraphQuery } from '../kg/index.ts';
 import { type Answerer, type AnswerInput, citationOf, type Draft } from './answerer.ts';
 import { type Citation, type LlmResponse, RESPONSE_VERSION } from './contract.ts';
+import { byKind, count, DECLARED_KINDS, listedClause, listOf, totalOf, verb } from './counts.ts';
 import type { EvidenceItem, EvidenceSet } from './evidence.ts';
 import type { QuestionIntent } from './question.ts';
 
@@ -59,48 +61,76 @@ function nameOf(item: EvidenceItem): string {
     : code(item.symbol ?? item.path);
 }
 
-const RELATION_QUESTIONS: Partial<
-  Record<QuestionIntent, { kinds: readonly string[]; direction: 'in' | 'out'; found: string; none: string }>
-> = {
+interface RelationQuestion {
+  readonly kinds: readonly string[];
+  readonly direction: 'in' | 'out';
+  /** The `cogo graph` query that lists the same objects. */
+  readonly query: GraphQuery | null;
+  /** The sentence that states the total: `It has 154 callers`. */
+  readonly counted: (n: number, depth: number, subject: EvidenceItem) => string;
+  readonly none: (subject: EvidenceItem) => string;
+}
+
+const RELATION_QUESTIONS: Partial<Record<QuestionIntent, RelationQuestion>> = {
   callers: {
     kinds: ['calls'],
     direction: 'in',
-    found: 'is called from',
-    none: 'No calls to it are recorded in the index. cogo records a call only when the type checker resolves it to exactly one declaration, so calls through `any`, dynamic dispatch or callbacks are not counted.',
+    query: 'callers',
+    counted: (n) => `It has ${count(n, 'caller')}`,
+    none: () =>
+      'No calls to it are recorded in the index. cogo records a call only when the type checker resolves it to exactly one declaration, so calls through `any`, dynamic dispatch or callbacks are not counted.',
   },
   callees: {
     kinds: ['calls'],
     direction: 'out',
-    found: 'calls',
-    none: 'It makes no calls that the index resolved to one declaration.',
+    query: 'callees',
+    counted: (n) => `It calls ${count(n, 'declaration')}`,
+    none: () => 'It makes no calls that the index resolved to one declaration.',
   },
   type_uses: {
     kinds: ['uses_type', 'returns_type'],
     direction: 'in',
-    found: 'is used as a type by',
-    none: 'No declaration in the index uses it as a type.',
+    query: null,
+    counted: (n) => `${count(n, 'declaration')} ${verb(n, 'use')} it as a type`,
+    none: () => 'No declaration in the index uses it as a type.',
   },
   implementations: {
     kinds: ['implements', 'extends'],
     direction: 'in',
-    found: 'is implemented or extended by',
-    none: 'Nothing in the index implements or extends it.',
+    query: 'implementations',
+    counted: (n, _depth, subject) =>
+      subject.objectKind === 'method'
+        ? `${count(n, 'method')} ${verb(n, 'implement')} or ${verb(n, 'override')} it`
+        : `${count(n, 'type')} ${verb(n, 'implement')} or ${verb(n, 'extend')} it, directly or through other types`,
+    none: (subject) =>
+      `Nothing in the index implements or ${subject.objectKind === 'method' ? 'overrides' : 'extends'} it.`,
   },
   impact: {
     kinds: ['impact'],
     direction: 'in',
-    found: 'is depended on (calls, type uses, extends, implements, imports; up to 3 hops) by',
-    none: 'Nothing in the index depends on it (no recorded calls, type uses, extends, implements or imports).',
+    query: 'impact',
+    counted: (n, depth) =>
+      `${count(n, 'declaration')} ${verb(n, 'depend')} on it (calls, type uses, extends, implements, imports; up to ${count(depth, 'hop')})`,
+    none: () =>
+      'Nothing in the index depends on it (no recorded calls, type uses, extends, implements or imports).',
   },
 };
 
+/** One line of a relation list: the object at the other end and the line the relation was read from. */
+function relationLine(r: EvidenceItem, direction: 'in' | 'out'): { other: string; line: string } {
+  const o = r.relation!.other;
+  const other =
+    direction === 'in' ? nameOf(r) : `${o.kind} ${code(o.symbol)}${o.external ? ' (external)' : ''}`;
+  const hops = r.relation!.depth > 1 ? ` (${r.relation!.depth} hops away)` : '';
+  return { other, line: `- ${other} at ${code(r.path)} ${span(r)}${hops}` };
+}
+
 function relationAnswer(e: EvidenceSet, intent: QuestionIntent): Composed {
   const spec = RELATION_QUESTIONS[intent]!;
-  const defs = schemaItems(e);
   const lines: string[] = [];
   const cited: EvidenceItem[] = [];
-  let total = 0;
-  for (const def of defs) {
+  let found = 0;
+  for (const def of schemaItems(e)) {
     const related = e.items.filter(
       (i) =>
         i.relation?.subjectId === def.objectId &&
@@ -108,32 +138,36 @@ function relationAnswer(e: EvidenceSet, intent: QuestionIntent): Composed {
         spec.kinds.includes(i.relation.kind),
     );
     cited.push(def);
-    total += related.length;
     lines.push(sentence(describeDefinition(def)));
-    if (related.length === 0) {
-      lines.push(spec.none, '');
+    // One line per object and line, in the graph's order.
+    const distinct = new Map<string, EvidenceItem>();
+    for (const r of related) {
+      const key = `${relationLine(r, spec.direction).other}@${r.path}:${r.startLine}`;
+      if (!distinct.has(key)) distinct.set(key, r);
+    }
+    const listed = [...distinct.values()].slice(0, MAX_LISTED);
+    // The count is the graph's (counted over the whole walk), never the length of the list gathered;
+    // gatherEvidence counts every subject's walk, so only evidence put together by hand lacks it.
+    const counted = totalOf(e, def.objectId, spec.kinds, spec.direction);
+    const total = counted?.total ?? distinct.size;
+    const depth = counted?.depth ?? 1;
+    found += total;
+    if (total === 0) {
+      lines.push(spec.none(def), '');
       continue;
     }
-    const places = new Set(related.map((r) => `${r.symbol}@${r.path}:${r.startLine}`)).size;
-    lines.push(`It ${spec.found} ${places} place${places === 1 ? '' : 's'}:`);
-    const listed = new Set<string>();
-    for (const r of related) {
-      const other =
-        spec.direction === 'in'
-          ? nameOf(r)
-          : `${r.relation!.other.kind} ${code(r.relation!.other.symbol)}${r.relation!.other.external ? ' (external)' : ''}`;
-      const key = `${other}@${r.path}:${r.startLine}`;
-      if (listed.has(key)) continue;
-      listed.add(key);
-      if (listed.size > MAX_LISTED) continue;
-      const hops = r.relation && r.relation.depth > 1 ? ` (${r.relation.depth} hops away)` : '';
-      lines.push(`- ${other} at ${code(r.path)} ${span(r)}${hops}`);
+    const command = spec.query ? `cogo graph ${spec.query} ${def.symbol}` : null;
+    const head = spec.counted(total, depth, def);
+    lines.push(
+      `${head}${listedClause(listed.length, total, depth, command)}${listed.length > 0 ? ':' : '.'}`,
+    );
+    for (const r of listed) {
+      lines.push(relationLine(r, spec.direction).line);
       cited.push(r);
     }
-    if (listed.size > MAX_LISTED) lines.push(`- ... and ${listed.size - MAX_LISTED} more`);
     lines.push('');
   }
-  return { status: 'answered', lines, cited, confidence: total > 0 ? 0.9 : 0.7, followUps: [] };
+  return { status: 'answered', lines, cited, confidence: found > 0 ? 0.9 : 0.7, followUps: [] };
 }
 
 function returnsAnswer(e: EvidenceSet): Composed {
@@ -169,44 +203,63 @@ function returnsAnswer(e: EvidenceSet): Composed {
   return { status: 'answered', lines, cited, confidence: 0.9, followUps: [] };
 }
 
+/** A module that declares nothing (an index.ts): it exports what it imports and re-exports. */
+function reexportLines(
+  e: EvidenceSet,
+  m: EvidenceSet['subjects'][number],
+): { lines: string[]; cited: EvidenceItem[] } {
+  const from = e.items.filter(
+    (i) => i.relation?.subjectId === m.id && i.relation.kind === 'imports' && i.relation.direction === 'out',
+  );
+  if (from.length === 0) return { lines: [], cited: [] };
+  const total = totalOf(e, m.id, ['imports'], 'out')?.total ?? from.length;
+  const listed = from.slice(0, MAX_LISTED);
+  return {
+    lines: [
+      `Module ${code(m.file_path ?? m.qualified_name)} declares nothing itself; it imports (and so can re-export) from ${count(total, 'module')}${listedClause(listed.length, total, 1, null)}:`,
+      ...listed.map((f) => `- ${code(f.relation!.other.symbol)} (${span(f)})`),
+      'Which of their names it re-exports is in the lines cited; the index records modules, not re-exported names.',
+    ],
+    cited: listed,
+  };
+}
+
 function exportsAnswer(e: EvidenceSet): Composed {
   const lines: string[] = [];
   const cited: EvidenceItem[] = [];
   for (const m of e.subjects.filter((s) => s.kind === 'module')) {
+    const name = code(m.file_path ?? m.qualified_name);
+    const members = totalOf(e, m.id, ['contains'], 'out');
+    const recorded = `the index records ${listOf(DECLARED_KINDS)} as declarations`;
+    if (!members || members.total === 0) {
+      const re = reexportLines(e, m);
+      const def = e.items.find((i) => i.kind === 'schema' && i.objectId === m.id);
+      if (re.lines.length === 0 && def) {
+        lines.push(`Module ${name} declares nothing and imports nothing (${recorded}).`);
+        cited.push(def);
+      }
+      lines.push(...re.lines);
+      cited.push(...re.cited);
+      continue;
+    }
     const item = e.items.find((i) => i.kind === 'contains' && i.objectId === m.id);
-    const exported = (item?.members ?? []).filter((x) => x.exported);
-    if (!item) {
-      // A module that declares nothing (an index.ts): what it exports comes from the modules it
-      // imports and re-exports.
-      const from = e.items.filter(
-        (i) =>
-          i.relation?.subjectId === m.id && i.relation.kind === 'imports' && i.relation.direction === 'out',
-      );
-      if (from.length === 0) continue;
-      lines.push(
-        `Module ${code(m.file_path ?? m.qualified_name)} declares nothing itself; it imports (and so can re-export) from ${from.length} module${from.length === 1 ? '' : 's'}:`,
-      );
-      for (const f of from.slice(0, MAX_LISTED))
-        lines.push(`- ${code(f.relation!.other.symbol)} (${span(f)})`);
-      lines.push(
-        'Which of their names it re-exports is in the lines cited; the index records modules, not re-exported names.',
-      );
-      cited.push(...from.slice(0, MAX_LISTED));
-      continue;
-    }
+    if (!item) continue;
     cited.push(item);
-    if (exported.length === 0) {
+    // Counted in the graph: the member list in the evidence holds the first 40 at most.
+    const exported = (members.members ?? []).map((x) => ({ kind: x.kind, n: x.exported }));
+    const kinds = exported.filter((x) => x.n > 0);
+    const total = kinds.reduce((n, x) => n + x.n, 0);
+    if (total === 0) {
       lines.push(
-        `Module ${code(m.file_path ?? m.qualified_name)} exports no declarations the index records (it records functions, classes, interfaces and types, not variables).`,
+        `Module ${name} exports no declarations: its ${count(members.total, 'declaration')} ${members.total === 1 ? 'is' : 'are'} not exported (${recorded}).`,
       );
       continue;
     }
+    const listed = (item.members ?? []).filter((x) => x.exported).slice(0, MAX_LISTED);
     lines.push(
-      `Module ${code(m.file_path ?? m.qualified_name)} exports ${exported.length} declaration${exported.length === 1 ? '' : 's'} (functions, classes, interfaces, types; variables are not in the index):`,
+      `Module ${name} exports ${kinds.length === 1 ? count(total, kinds[0]!.kind) : `${count(total, 'declaration')} (${byKind(kinds)})`}${listedClause(listed.length, total, 1, null)}${listed.length > 0 ? ':' : '.'}`,
     );
-    for (const x of exported.slice(0, MAX_LISTED))
-      lines.push(`- ${x.kind} ${code(x.name)} (${span(x)}): ${code(x.signature)}`);
-    if (exported.length > MAX_LISTED) lines.push(`- ... and ${exported.length - MAX_LISTED} more`);
+    for (const x of listed) lines.push(`- ${x.kind} ${code(x.name)} (${span(x)}): ${code(x.signature)}`);
   }
   if (cited.length === 0)
     return declined(e, 'The module was found, but its member list did not fit in the evidence.');
@@ -215,13 +268,23 @@ function exportsAnswer(e: EvidenceSet): Composed {
 
 function definitionAnswer(e: EvidenceSet): Composed {
   const defs = schemaItems(e);
-  const lines =
-    defs.length === 1
-      ? [sentence(describeDefinition(defs[0]!))]
-      : [
-          `${defs.length} declarations are named ${code(e.classified.subject ?? '')}:`,
-          ...defs.map((d) => `- ${describeDefinition(d)}`),
-        ];
+  // By the name the question wrote: how many declarations it has, and which of them are shown.
+  const groups = e.names
+    .map((n) => ({ name: n.text, total: n.total, defs: defs.filter((d) => n.ids.includes(d.objectId!)) }))
+    .filter((g) => g.defs.length > 0);
+  if (groups.length === 0) groups.push({ name: e.classified.subject ?? '', total: defs.length, defs });
+  const lines: string[] = [];
+  for (const g of groups) {
+    if (g.total === 1 && g.defs.length === 1) {
+      lines.push(sentence(describeDefinition(g.defs[0]!)));
+      continue;
+    }
+    const shown = g.defs.length;
+    lines.push(
+      `${g.total} declarations are named ${code(g.name)}${shown < g.total ? `; ${shown} ${shown === 1 ? 'is' : 'are'} shown` : ''}:`,
+      ...g.defs.map((d) => `- ${describeDefinition(d)}`),
+    );
+  }
   return { status: 'answered', lines, cited: defs, confidence: 0.95, followUps: [] };
 }
 

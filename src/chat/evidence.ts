@@ -5,15 +5,7 @@
  * one file's lines with the object they belong to and the indexed file's content hash.
  */
 import type { Db } from '../db/index.ts';
-import {
-  type CboObject,
-  indexedFileHashes,
-  loadObjects,
-  queryGraph,
-  type RelationHit,
-  type RelationKind,
-  relationsOf,
-} from '../kg/index.ts';
+import { type CboObject, indexedFileHashes, loadObjects, type RelationKind } from '../kg/index.ts';
 import {
   chunkFileHashes,
   DEFAULT_LANGUAGES,
@@ -23,21 +15,11 @@ import {
   searchCode,
 } from '../search/index.ts';
 import { ChatError } from './errors.ts';
-import {
-  type Candidate,
-  EDGES_FOR_THE_QUESTION,
-  type EdgeSpec,
-  edgeSpecs,
-  located,
-  membersCandidate,
-  numbered,
-  objectFields,
-  RELATION_WORDS,
-  schemaCandidate,
-} from './evidence-candidates.ts';
+import { type Candidate, located, numbered, objectFields, schemaCandidate } from './evidence-candidates.ts';
+import { gatherMembers, gatherRelations } from './evidence-relations.ts';
 import { type ClassifiedQuestion, classifyQuestion } from './question.ts';
 import { createRepoReader, type RepoReader } from './repo-files.ts';
-import { MAX_SUBJECTS, resolveMentions, resolveSubjects } from './subjects.ts';
+import { MAX_SUBJECTS, resolveMentions, resolveSubjects, type SubjectName } from './subjects.ts';
 
 /** Evidence kinds in policy order: earlier kinds are kept first when the budget runs out. */
 export const EVIDENCE_KINDS = ['schema', 'contains', 'local_file', 'calls', 'imports', 'graph'] as const;
@@ -88,16 +70,47 @@ export interface EvidenceMember {
   readonly signature: string;
 }
 
+/**
+ * How many objects (or relations) the graph holds around an entry for one relation, counted over the
+ * whole graph, and how many of them were gathered: evidence lists are capped, totals are not.
+ */
+export interface EvidenceTotal {
+  /** The entry counted around (a subject, a search entry, or an entry's container). */
+  readonly subjectId: string;
+  /** The relation kinds counted, as the items carry them (`impact` for the impact walk). */
+  readonly kinds: readonly EvidenceRelation['kind'][];
+  readonly direction: 'in' | 'out';
+  /** Hops counted: 1, or the walk's depth (implementations 10, impact 3). */
+  readonly depth: number;
+  /**
+   * The question's own walk: the objects it reaches, counted as `cogo graph` counts them; one hop of
+   * context: the relations; `contains`: the members.
+   */
+  readonly total: number;
+  /** How many became candidates (the first in the graph's order); the token budget may keep fewer. */
+  readonly gathered: number;
+  /** `contains`: the members by kind, and how many of each are exported. */
+  readonly members?: ReadonlyArray<{
+    readonly kind: string;
+    readonly total: number;
+    readonly exported: number;
+  }>;
+}
+
 export interface EvidenceSet {
   readonly question: string;
   readonly classified: ClassifiedQuestion;
   /** The definitions the question names (structural questions). */
   readonly subjects: readonly CboObject[];
+  /** The names the subjects were resolved from, with how many definitions each has. */
+  readonly names: readonly SubjectName[];
   /** The objects evidence was gathered around: the subjects, or the top search hits. */
   readonly entries: readonly CboObject[];
   /** Of the identifiers `alsoAbout` names: the definitions found, and the names not in the index. */
   readonly mentioned: { readonly found: readonly CboObject[]; readonly missing: readonly string[] };
   readonly items: readonly EvidenceItem[];
+  /** What the graph holds around the entries, counted in full (the items show the first of each list). */
+  readonly totals: readonly EvidenceTotal[];
   readonly tokens: number;
   readonly budgetTokens: number;
   /** Candidates the budget left out. */
@@ -172,7 +185,12 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
   const languages = options.languages ?? DEFAULT_LANGUAGES;
   const reader = options.reader ?? createRepoReader(options.root);
   const budget = options.budgetTokens ?? DEFAULT_EVIDENCE_BUDGET_TOKENS;
-  const { classified, subjects } = await resolveSubjects(db, question, classifyQuestion(question), languages);
+  const { classified, subjects, names } = await resolveSubjects(
+    db,
+    question,
+    classifyQuestion(question),
+    languages,
+  );
 
   let entries: CboObject[] = subjects;
   let docHits: SearchHit[] = [];
@@ -191,36 +209,15 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
   const known = new Set(entries.map((e) => e.id));
   entries = [...entries, ...mentioned.found.filter((o) => !known.has(o.id))];
 
-  const candidates: Candidate[] = [];
-  const subjectIds = new Set(subjects.map((s) => s.id));
   const locatedEntries = entries.filter(located);
-  locatedEntries.forEach((o, rank) => {
-    candidates.push(schemaCandidate(o, rank));
-  });
-
-  // contains: each entry's container, and the members of entries that are containers.
   const ids = locatedEntries.map((o) => o.id);
-  const [parents, children] = await Promise.all([
-    relationsOf(db, ids, ['contains'], 'in', 1),
-    relationsOf(db, ids, ['contains'], 'out', 200),
+  const candidates: Candidate[] = locatedEntries.map((o, rank) => schemaCandidate(o, rank));
+  // contains, calls, imports, graph: what the graph holds around the entries, with its totals.
+  const [members, relations] = await Promise.all([
+    gatherMembers(db, locatedEntries, classified),
+    gatherRelations(db, locatedEntries, new Set(subjects.map((s) => s.id)), classified),
   ]);
-  const containers = parents.filter((p) => located(p.object) && p.object.kind !== 'module');
-  const siblings = await relationsOf(
-    db,
-    [...new Set(containers.map((p) => p.object.id))],
-    ['contains'],
-    'out',
-    200,
-  );
-  for (const p of containers) {
-    if (!located(p.object)) continue;
-    const members = siblings.filter((s) => s.startId === p.object.id).map((s) => s.object);
-    candidates.push(membersCandidate(p.object, members, ids.indexOf(p.startId)));
-  }
-  for (const o of locatedEntries) {
-    const members = children.filter((c) => c.startId === o.id).map((c) => c.object);
-    if (members.length > 0) candidates.push(membersCandidate(o, members, ids.indexOf(o.id)));
-  }
+  candidates.push(...members.candidates);
 
   // local_file: the entries' own lines, read now.
   for (const o of locatedEntries) {
@@ -250,98 +247,7 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
       text: '',
       rank: locatedEntries.length,
     });
-
-  // calls, imports, graph: one hop around each entry; the module's imports for an entry's module.
-  const relationCandidate = (hit: RelationHit, spec: EdgeSpec, subject: CboObject): Candidate => {
-    const [active, passive] = RELATION_WORDS[hit.kind] ?? [hit.kind, hit.kind];
-    const other = hit.object;
-    const sentence =
-      spec.direction === 'in'
-        ? `${other.kind} ${other.qualified_name} ${active} ${subject.qualified_name}`
-        : `${subject.kind} ${subject.qualified_name} ${active} ${other.kind} ${other.qualified_name}${other.file_path ? '' : ' (external)'}`;
-    // The evidence line is in the source object's file; the item belongs to the source object.
-    const source = spec.direction === 'in' ? other : subject;
-    return {
-      kind: spec.evidenceKind,
-      ...objectFields(source),
-      path: hit.evidence.file,
-      startLine: hit.evidence.line,
-      endLine: hit.evidence.line,
-      title:
-        spec.direction === 'in' ? `${subject.qualified_name} ${passive} ${other.qualified_name}` : sentence,
-      text: sentence,
-      relation: {
-        kind: hit.kind,
-        direction: spec.direction,
-        subjectId: subject.id,
-        depth: 1,
-        other: { kind: other.kind, symbol: other.qualified_name, external: other.file_path === null },
-      },
-      rank: ids.indexOf(subject.id),
-    };
-  };
-  // Two statements (relations in, relations out) for every entry and kind; each spec then takes its
-  // share per entry, in file and line order.
-  const byId = new Map(locatedEntries.map((o) => [o.id, o]));
-  const specsOf = (o: CboObject) =>
-    edgeSpecs(classified, subjectIds.has(o.id)).filter(
-      (spec) => spec.kinds[0] !== 'imports' || o.kind === 'module',
-    );
-  const kindsFor = (direction: 'in' | 'out') => [
-    ...new Set(
-      locatedEntries.flatMap((o) =>
-        specsOf(o)
-          .filter((x) => x.direction === direction)
-          .flatMap((x) => x.kinds),
-      ),
-    ),
-  ];
-  const [incoming, outgoing] = await Promise.all(
-    (['in', 'out'] as const).map((direction) => {
-      const kinds = kindsFor(direction);
-      return kinds.length === 0
-        ? []
-        : relationsOf(db, [...byId.keys()], kinds, direction, EDGES_FOR_THE_QUESTION);
-    }),
-  );
-  for (const o of locatedEntries)
-    for (const spec of specsOf(o)) {
-      const hits = (spec.direction === 'in' ? incoming : outgoing)!.filter(
-        (h) => h.startId === o.id && spec.kinds.includes(h.kind),
-      );
-      for (const hit of hits.slice(0, spec.limit)) candidates.push(relationCandidate(hit, spec, o));
-    }
-  // Structural questions the graph answers with a walk: implementations (transitive), impact.
-  if (subjects.length > 0 && (classified.intent === 'implementations' || classified.intent === 'impact')) {
-    const result = await queryGraph(db, classified.intent, subjects[0]!.qualified_name);
-    for (const h of result.hits.slice(0, EDGES_FOR_THE_QUESTION)) {
-      if (!h.evidence) continue;
-      const subject = subjects[0]!;
-      const kind = classified.intent === 'impact' ? 'impact' : (h.via ?? 'implements');
-      const [active] = RELATION_WORDS[kind] ?? [kind];
-      candidates.push({
-        kind: 'graph',
-        ...objectFields(h.object),
-        path: h.evidence.file,
-        startLine: h.evidence.line,
-        endLine: h.evidence.line,
-        title: `${h.object.qualified_name} ${active} ${subject.qualified_name} (${h.depth} hop${h.depth > 1 ? 's' : ''}, via ${h.via})`,
-        text: `${h.object.kind} ${h.object.qualified_name} ${active} ${subject.qualified_name} (${h.depth} hop${h.depth > 1 ? 's' : ''}, via ${h.via})`,
-        relation: {
-          kind,
-          direction: 'in',
-          subjectId: subject.id,
-          depth: h.depth,
-          other: {
-            kind: h.object.kind,
-            symbol: h.object.qualified_name,
-            external: h.object.file_path === null,
-          },
-        },
-        rank: 0,
-      });
-    }
-  }
+  candidates.push(...relations.candidates);
 
   const set = await selectWithinBudget(
     db,
@@ -353,7 +259,7 @@ export async function gatherEvidence(db: Db, question: string, options: GatherOp
     reader,
     budget,
   );
-  return { ...set, mentioned };
+  return { ...set, names, mentioned, totals: [...members.totals, ...relations.totals] };
 }
 
 async function selectWithinBudget(
@@ -365,7 +271,7 @@ async function selectWithinBudget(
   candidates: Candidate[],
   reader: RepoReader,
   budget: number,
-): Promise<Omit<EvidenceSet, 'mentioned'>> {
+): Promise<Omit<EvidenceSet, 'mentioned' | 'names' | 'totals'>> {
   const order = (k: EvidenceKind) => EVIDENCE_KINDS.indexOf(k);
   const sorted = candidates
     .map((c, seq) => ({ c, seq }))
@@ -382,7 +288,10 @@ async function selectWithinBudget(
   let tokens = 0;
   let dropped = 0;
   for (const c of sorted) {
-    const key = `${c.kind}:${c.path}:${c.startLine}-${c.endLine}:${c.relation?.kind ?? ''}:${c.objectId}`;
+    // A relation's two ends too: two callees first called on one line are two items, and so is
+    // one line that relates an object to two subjects.
+    const ends = c.relation ? `${c.relation.subjectId}:${c.relation.other.symbol}` : '';
+    const key = `${c.kind}:${c.path}:${c.startLine}-${c.endLine}:${c.relation?.kind ?? ''}:${c.objectId}:${ends}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const indexedHash = hashes.get(c.path);

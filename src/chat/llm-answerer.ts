@@ -7,6 +7,7 @@ import { Allow, parse as parsePartialJson } from 'partial-json';
 import type { ChatMessage, LlmClient } from '../llm/index.ts';
 import type { AnswerCallbacks, Answerer, AnswerInput, Draft } from './answerer.ts';
 import { llmResponseJsonSchema, llmResponseSchema } from './contract.ts';
+import { describeTotals } from './counts.ts';
 import type { EvidenceSet } from './evidence.ts';
 
 export const CHAT_SERVICE = 'chat';
@@ -24,21 +25,27 @@ export interface LlmAnswererOptions {
 const SYSTEM_PROMPT = `You answer questions about a code base for the tool cogo, from the evidence given and nothing else.
 Rules:
 - Use only facts in the evidence items [E1], [E2], ... Do not guess names, paths or line numbers.
+- A long list is in the evidence only in part: state the count the graph gives under "Counts from the graph", and how many you list, never the number of items as the count.
 - Write the answer in markdown; put identifiers and paths in backticks.
 - Cite every claim: each citation is a path with start_line and end_line inside one evidence item's lines, and that item's object id (or null).
 - List the ids of the evidence items you used in evidence_used.
 - If the evidence does not answer the question, set status "cannot_answer" and say so plainly; if it answers part, "partial".
 - Reply with one JSON object in the required schema (version "llm_response.v1"), nothing else.`;
 
-/** The evidence as the prompt shows it: one block per item, its id, kind, location and text. */
+/**
+ * The evidence as the prompt shows it: one block per item, its id, kind, location and text; then
+ * the graph's counts of the lists the items show only in part.
+ */
 export function formatEvidence(evidence: EvidenceSet): string {
   if (evidence.items.length === 0) return '(no evidence was found)';
-  return evidence.items
-    .map(
-      (i) =>
-        `[${i.id}] ${i.kind}: ${i.title}\npath: ${i.path}, lines ${i.startLine}-${i.endLine}, object_id: ${i.objectId ?? 'null'}\n${i.text}`,
-    )
-    .join('\n\n');
+  const blocks = evidence.items.map(
+    (i) =>
+      `[${i.id}] ${i.kind}: ${i.title}\npath: ${i.path}, lines ${i.startLine}-${i.endLine}, object_id: ${i.objectId ?? 'null'}\n${i.text}`,
+  );
+  const totals = describeTotals(evidence);
+  if (totals.length > 0)
+    blocks.push(`Counts from the graph (all of each list, not only the items above):\n${totals.join('\n')}`);
+  return blocks.join('\n\n');
 }
 
 /** The chat messages for one answer attempt (first draft or revision). */

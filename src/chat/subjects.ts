@@ -45,9 +45,20 @@ async function modulesNamed(db: Db, subject: string, question: string): Promise<
 
 const TYPE_KINDS = new Set(['interface', 'type', 'class']);
 
+/** A name the question writes that resolved, and how many definitions it has in the index. */
+export interface SubjectName {
+  readonly text: string;
+  /** Every definition of the name in the question's languages; the subjects keep at most five. */
+  readonly total: number;
+  /** The subjects taken for it. */
+  readonly ids: readonly string[];
+}
+
 export interface ResolvedSubjects {
   readonly classified: ClassifiedQuestion;
   readonly subjects: CboObject[];
+  /** The names the subjects were taken for, in order. */
+  readonly names: SubjectName[];
 }
 
 /**
@@ -61,8 +72,9 @@ export async function resolveSubjects(
   classified: ClassifiedQuestion,
   languages: readonly string[],
 ): Promise<ResolvedSubjects> {
-  if (classified.intent === 'open') return { classified, subjects: [] };
+  if (classified.intent === 'open') return { classified, subjects: [], names: [] };
   const subjects: CboObject[] = [];
+  const names: SubjectName[] = [];
   let firstResolved: string | null = null;
   for (const c of classified.candidates) {
     if (subjects.length >= MAX_SUBJECTS) break;
@@ -81,21 +93,23 @@ export async function resolveSubjects(
       // The symbol the question names first, written as code, is not in the index: say so rather
       // than answer about another candidate (`LlmClient.resetCircuit` is not `LlmClient`).
       if (c === classified.candidates[0] && c.strength === 'code')
-        return { classified: { ...classified, subject: c.text }, subjects: [] };
+        return { classified: { ...classified, subject: c.text }, subjects: [], names: [] };
       continue;
     }
     firstResolved ??= c.text;
-    subjects.push(...found.slice(0, MAX_SUBJECTS - subjects.length));
+    const taken = found.slice(0, MAX_SUBJECTS - subjects.length);
+    subjects.push(...taken);
+    names.push({ text: c.text, total: found.length, ids: taken.map((o) => o.id) });
   }
   if (subjects.length === 0) {
     const code = classified.candidates.find((c) => c.strength === 'code');
     return code
-      ? { classified: { ...classified, subject: code.text }, subjects: [] }
-      : { classified: { ...classified, intent: 'open', subject: null }, subjects: [] };
+      ? { classified: { ...classified, subject: code.text }, subjects: [], names: [] }
+      : { classified: { ...classified, intent: 'open', subject: null }, subjects: [], names: [] };
   }
   const intent =
     classified.usage && subjects.every((s) => TYPE_KINDS.has(s.kind)) ? 'type_uses' : classified.intent;
-  return { classified: { ...classified, intent, subject: firstResolved }, subjects };
+  return { classified: { ...classified, intent, subject: firstResolved }, subjects, names };
 }
 
 const MAX_MENTIONS = 5;

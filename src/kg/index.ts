@@ -58,18 +58,24 @@ export {
   type RelationKind,
 } from './model.ts';
 export {
+  countRelations,
   findDefinitions,
   formatGraphResult,
   GRAPH_QUERIES,
   type GraphHit,
+  type GraphHits,
+  type GraphHitsOptions,
   type GraphQuery,
   type GraphResult,
   indexedFileHashes,
   loadObjects,
   MAX_GRAPH_DEPTH,
   queryGraph,
+  queryGraphFrom,
+  type RelationCount,
   type RelationHit,
   relationsOf,
+  walkRelations,
 } from './queries.ts';
 export { formatIndexReport, type IndexReport, type ProgressEvent } from './report.ts';
 export { OBJECT_SELECT, type ObjectRow, rowToObject } from './rows.ts';

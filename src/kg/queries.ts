@@ -87,11 +87,20 @@ interface WalkRow extends ObjectRow {
   via: RelationKind;
   evidence_file: string;
   evidence_line: number;
+  total: number;
+}
+
+/** The first hits of a walk, in its order, and how many objects the whole walk reaches. */
+interface Walked {
+  readonly hits: GraphHit[];
+  readonly total: number;
 }
 
 /**
  * Walks relations of the given kinds from `startIds` up to `depth` hops, backwards (to sources)
- * or forwards (to targets). Each object is reported once, at its smallest depth.
+ * or forwards (to targets). Each object is reported once, at its smallest depth, in order of depth,
+ * file and line; `limit` keeps the first ones, and `total` counts them all (`count(*)` over the
+ * same walk, before the limit).
  */
 async function walk(
   db: Db,
@@ -99,8 +108,9 @@ async function walk(
   kinds: readonly RelationKind[],
   direction: 'in' | 'out',
   depth: number,
-): Promise<GraphHit[]> {
-  if (startIds.length === 0) return [];
+  limit: number | null = null,
+): Promise<Walked> {
+  if (startIds.length === 0) return { hits: [], total: 0 };
   const [from, to] = direction === 'in' ? ['dst_id', 'src_id'] : ['src_id', 'dst_id'];
   const { rows } = await db.query<WalkRow>(
     `with recursive reach(id, depth, via, evidence_file, evidence_line) as (
@@ -116,17 +126,22 @@ async function walk(
         where not (id = any($1::text[]))
         order by id, depth, evidence_file, evidence_line
      )
-     select ${OBJECT_SELECT.replace(/(\w+)/g, 'o.$1')}, b.depth, b.via, b.evidence_file, b.evidence_line
+     select ${OBJECT_SELECT.replace(/(\w+)/g, 'o.$1')}, b.depth, b.via, b.evidence_file, b.evidence_line,
+            (count(*) over ())::int as total
        from best b join cbo_objects o on o.id = b.id
-      order by b.depth, o.file_path nulls last, o.start_line`,
-    [startIds, kinds, clampDepth(depth)],
+      order by b.depth, o.file_path nulls last, o.start_line, o.id
+      limit $4`,
+    [startIds, kinds, clampDepth(depth), limit === null ? null : Math.max(1, Math.floor(limit))],
   );
-  return rows.map((r) => ({
-    object: rowToObject(r),
-    depth: r.depth,
-    via: r.via,
-    evidence: { file: r.evidence_file, line: r.evidence_line },
-  }));
+  return {
+    hits: rows.map((r) => ({
+      object: rowToObject(r),
+      depth: r.depth,
+      via: r.via,
+      evidence: { file: r.evidence_file, line: r.evidence_line },
+    })),
+    total: rows[0]?.total ?? 0,
+  };
 }
 
 async function containedIds(db: Db, ids: readonly string[]): Promise<string[]> {
@@ -137,36 +152,42 @@ async function containedIds(db: Db, ids: readonly string[]): Promise<string[]> {
   return rows.map((r) => r.dst_id);
 }
 
-/** Types that implement or extend the targets (transitively); for a method, the same-named methods of those types. */
-async function implementations(db: Db, targets: readonly CboObject[], depth: number): Promise<GraphHit[]> {
+/**
+ * Types that implement or extend the targets (transitively); for a method, the same-named methods
+ * of those types. The method hits are put together from whole walks, so `total` counts them all.
+ */
+async function implementations(
+  db: Db,
+  targets: readonly CboObject[],
+  depth: number,
+  limit: number | null,
+): Promise<Walked> {
   const types = targets.filter((t) => t.kind !== 'method' && t.kind !== 'function');
   const methods = targets.filter((t) => t.kind === 'method');
-  const hits = await walk(
-    db,
-    types.map((t) => t.id),
-    ['implements', 'extends'],
-    'in',
-    depth,
-  );
-  if (methods.length === 0) return hits;
+  const typeIds = types.map((t) => t.id);
+  if (methods.length === 0) return walk(db, typeIds, ['implements', 'extends'], 'in', depth, limit);
+  const { hits } = await walk(db, typeIds, ['implements', 'extends'], 'in', depth);
   const { rows: owners } = await db.query<{ src_id: string; name: string }>(
     `select r.src_id, o.name from cbo_relations r join cbo_objects o on o.id = r.dst_id
       where r.kind = 'contains' and r.dst_id = any($1::text[])`,
     [methods.map((m) => m.id)],
   );
   for (const owner of owners) {
-    const subtypes = await walk(db, [owner.src_id], ['implements', 'extends'], 'in', depth);
+    const { hits: subtypes } = await walk(db, [owner.src_id], ['implements', 'extends'], 'in', depth);
     const { rows } = await db.query<ObjectRow & { src_id: string }>(
       `select ${OBJECT_SELECT.replace(/(\w+)/g, 'o.$1')}, r.src_id from cbo_relations r join cbo_objects o on o.id = r.dst_id
         where r.kind = 'contains' and r.src_id = any($1::text[]) and o.kind = 'method' and o.name = $2`,
       [subtypes.map((s) => s.object.id), owner.name],
     );
+    // In the walk's order (depth, file, line), as the type hits are.
+    const order = new Map(subtypes.map((s, i) => [s.object.id, i]));
+    rows.sort((a, b) => order.get(a.src_id)! - order.get(b.src_id)!);
     for (const r of rows) {
-      const via = subtypes.find((s) => s.object.id === r.src_id)!;
+      const via = subtypes[order.get(r.src_id)!]!;
       hits.push({ object: rowToObject(r), depth: via.depth, via: via.via, evidence: via.evidence });
     }
   }
-  return hits;
+  return { hits: limit === null ? hits : hits.slice(0, Math.max(1, limit)), total: hits.length };
 }
 
 const IMPACT_KINDS: readonly RelationKind[] = [
@@ -177,6 +198,35 @@ const IMPACT_KINDS: readonly RelationKind[] = [
   'implements',
   'imports',
 ];
+
+/** The hops a query follows when no depth is given: impact 3, implementations all (10), else 1. */
+function defaultDepth(query: GraphQuery): number {
+  if (query === 'impact') return 3;
+  return query === 'implementations' ? MAX_GRAPH_DEPTH : 1;
+}
+
+async function hitsOf(
+  db: Db,
+  query: GraphQuery,
+  targets: readonly CboObject[],
+  depth: number,
+  limit: number | null,
+): Promise<Walked> {
+  const ids = targets.map((t) => t.id);
+  switch (query) {
+    case 'defs':
+      return { hits: [], total: 0 };
+    case 'callers':
+      return walk(db, ids, ['calls'], 'in', depth, limit);
+    case 'callees':
+      return walk(db, ids, ['calls'], 'out', depth, limit);
+    case 'implementations':
+      return implementations(db, targets, depth, limit);
+    case 'impact':
+      // The walk leaves out its start objects: the targets and everything they contain.
+      return walk(db, [...ids, ...(await containedIds(db, ids))], IMPACT_KINDS, 'in', depth, limit);
+  }
+}
 
 /**
  * Runs a graph query for a symbol. `depth` bounds the hops (1 = direct callers/callees; impact
@@ -189,28 +239,7 @@ export async function queryGraph(
   depth?: number,
 ): Promise<GraphResult> {
   const targets = await findDefinitions(db, symbol);
-  const ids = targets.map((t) => t.id);
-  let hits: GraphHit[] = [];
-  switch (query) {
-    case 'defs':
-      break;
-    case 'callers':
-      hits = await walk(db, ids, ['calls'], 'in', depth ?? 1);
-      break;
-    case 'callees':
-      hits = await walk(db, ids, ['calls'], 'out', depth ?? 1);
-      break;
-    case 'implementations':
-      hits = await implementations(db, targets, depth ?? MAX_GRAPH_DEPTH);
-      break;
-    case 'impact': {
-      const start = [...ids, ...(await containedIds(db, ids))];
-      hits = (await walk(db, start, IMPACT_KINDS, 'in', depth ?? 3)).filter(
-        (h) => !ids.includes(h.object.id),
-      );
-      break;
-    }
-  }
+  const { hits } = await hitsOf(db, query, targets, depth ?? defaultDepth(query), null);
   return { query, symbol, targets, hits };
 }
 
@@ -296,4 +325,99 @@ export async function indexedFileHashes(db: Db, paths: readonly string[]): Promi
     [paths],
   );
   return new Map(rows.map((r) => [r.path, r.content_hash]));
+}
+
+/** The first hits of a graph query or walk, in its order; how many there are; the hops followed. */
+export interface GraphHits {
+  readonly hits: readonly GraphHit[];
+  /** Every object the query reaches (`count(*)` over the whole walk), not only the hits returned. */
+  readonly total: number;
+  readonly depth: number;
+}
+
+export interface GraphHitsOptions {
+  /** Hops to follow; the query's default (as `queryGraph`) when absent. */
+  readonly depth?: number;
+  /** Return at most this many hits (the first in the query's order); all when absent. */
+  readonly limit?: number;
+}
+
+/**
+ * `queryGraph` from definitions already found: the same walk, the same order and default depth, so
+ * its first `limit` hits are the first ones `queryGraph` lists and `total` is how many it lists.
+ *
+ * @example
+ * const { hits, total } = await queryGraphFrom(db, 'callers', [target], { limit: 60 });
+ */
+export async function queryGraphFrom(
+  db: Db,
+  query: GraphQuery,
+  targets: readonly CboObject[],
+  options: GraphHitsOptions = {},
+): Promise<GraphHits> {
+  const depth = clampDepth(options.depth ?? defaultDepth(query));
+  const { hits, total } = await hitsOf(db, query, targets, depth, options.limit ?? null);
+  return { hits, total, depth };
+}
+
+/**
+ * Objects that relations of these kinds reach from the start objects, up to `depth` hops (default
+ * 1), each once at its smallest depth, as the graph queries walk: the first `limit` and the total.
+ */
+export async function walkRelations(
+  db: Db,
+  startIds: readonly string[],
+  kinds: readonly RelationKind[],
+  direction: 'in' | 'out',
+  options: GraphHitsOptions = {},
+): Promise<GraphHits> {
+  const depth = clampDepth(options.depth ?? 1);
+  const { hits, total } = await walk(db, startIds, kinds, direction, depth, options.limit ?? null);
+  return { hits, total, depth };
+}
+
+/** How many relations of one kind a start object has, by the kind of object at the other end. */
+export interface RelationCount {
+  readonly startId: string;
+  readonly kind: RelationKind;
+  readonly objectKind: string;
+  readonly total: number;
+  /** Of them, relations to exported objects. */
+  readonly exported: number;
+}
+
+/**
+ * Counts the relations `relationsOf` would return without its limit: into (`in`) or out of each
+ * start object, by relation kind and the other end's object kind.
+ */
+export async function countRelations(
+  db: Db,
+  startIds: readonly string[],
+  kinds: readonly RelationKind[],
+  direction: 'in' | 'out',
+): Promise<RelationCount[]> {
+  if (startIds.length === 0 || kinds.length === 0) return [];
+  const [start, other] = direction === 'in' ? ['dst_id', 'src_id'] : ['src_id', 'dst_id'];
+  const { rows } = await db.query<{
+    start_id: string;
+    kind: RelationKind;
+    object_kind: string;
+    total: number;
+    exported: number;
+  }>(
+    `select r.${start} as start_id, r.kind, o.kind as object_kind, count(*)::int as total,
+            (count(*) filter (where o.metadata->>'exported' = 'true'))::int as exported
+       from cbo_relations r join cbo_objects o on o.id = r.${other}
+      where r.${start} = any($1::text[]) and r.kind = any($2::text[])
+      group by r.${start}, r.kind, o.kind
+      order by r.${start}, r.kind, o.kind`,
+    [startIds, kinds],
+  );
+  return rows.map((r) => ({
+    startId: r.start_id,
+    kind: r.kind,
+    objectKind: r.object_kind,
+    total: r.total,
+    exported: r.exported,
+  }));
 }
