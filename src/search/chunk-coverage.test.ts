@@ -29,3 +29,36 @@ describe('fileLineCoverage', () => {
     expect(cov.uncovered).toEqual([1, 3, 4, 5]);
   });
 });
+
+describe('fileLineCoverage with repeated lines', () => {
+  it('credits an outline line to its own place, not to an equal line another chunk holds', () => {
+    const text = [
+      'class A {',
+      '  /**',
+      '   * m',
+      '   */',
+      '  m() {}',
+      '  /**',
+      '   * f',
+      '   */',
+      '  f = 1;',
+      '}',
+    ].join('\n');
+    const cov = fileLineCoverage(text, [
+      // The method's chunk with its doc comment, and the class outline holding the rest.
+      { startLine: 2, endLine: 5, content: '  /**\n   * m\n   */\n  m() {}' },
+      {
+        startLine: 1,
+        endLine: 10,
+        content: 'class A {\n  /**\n   * m\n   */\n  m() {}\n  /**\n   * f\n   */\n  f = 1;\n}',
+      },
+    ]);
+    expect(cov.uncovered).toEqual([]);
+    const outlineOnly = fileLineCoverage(text, [
+      { startLine: 2, endLine: 5, content: '  /**\n   * m\n   */\n  m() {}' },
+      { startLine: 1, endLine: 10, content: 'class A {\n  /**\n   */\n  f = 1;\n}' },
+    ]);
+    // The outline's `/**` and `*/` belong to f's doc (lines 6 and 8); its line 7 is missing.
+    expect(outlineOnly.uncovered).toEqual([7]);
+  });
+});

@@ -20,23 +20,24 @@ export interface FileLineCoverage {
 
 /**
  * Which non-blank lines of a file the chunks hold. A line counts only when a chunk's content has
- * that very text at its place: content lines are matched in order against the file's lines inside
- * the chunk's span (lines a chunk adds, such as a repeated signature, match nothing), so a chunk
- * whose span covers a line it left out does not cover it.
+ * that very text at its place: a chunk whose content is its span's lines (after a repeated
+ * signature) holds them all; the content of any other chunk (an outline, a module part) is aligned
+ * in order with the file's lines inside its span (narrow spans first, `alignContent`). Lines a
+ * chunk adds match nothing, and a span stretched over a line the chunk left out does not cover it.
  */
 export function fileLineCoverage(text: string, chunks: readonly ChunkText[]): FileLineCoverage {
   const lines = text.split('\n');
   const held = new Set<number>();
+  const partial: ChunkText[] = [];
   for (const c of chunks) {
-    let next = c.startLine;
-    for (const line of c.content.split('\n')) {
-      let j = next;
-      while (j <= c.endLine && lines[j - 1] !== line) j++;
-      if (j > c.endLine) continue;
-      held.add(j);
-      next = j + 1;
-    }
+    const slice = lines.slice(c.startLine - 1, c.endLine).join('\n');
+    if (c.content === slice || c.content.endsWith(`\n${slice}`)) {
+      for (let l = c.startLine; l <= c.endLine; l++) held.add(l);
+    } else partial.push(c);
   }
+  // Narrow spans first: an outline's lines before those of a module part that spans it.
+  const bySpan = [...partial].sort((a, b) => a.endLine - a.startLine - (b.endLine - b.startLine));
+  for (const c of bySpan) for (const l of alignContent(lines, c, held)) held.add(l);
   const uncovered: number[] = [];
   let total = 0;
   lines.forEach((line, i) => {
@@ -45,6 +46,56 @@ export function fileLineCoverage(text: string, chunks: readonly ChunkText[]): Fi
     if (!held.has(i + 1)) uncovered.push(i + 1);
   });
   return { lines: total, covered: total - uncovered.length, uncovered };
+}
+
+/**
+ * The file lines a chunk's content lines stand at: an order-preserving matching of content lines to
+ * equal file lines inside the span (a longest common subsequence), weighted to prefer lines no chunk
+ * holds yet, so that a repeated text (`/**`, `}`) is not credited to a line another chunk holds
+ * while its own line stays uncovered.
+ */
+function alignContent(lines: readonly string[], c: ChunkText, held: ReadonlySet<number>): number[] {
+  const content = c.content.split('\n');
+  const m = content.length;
+  const n = c.endLine - c.startLine + 1;
+  // dir: 1 = match, 2 = skip a content line, 3 = skip a file line.
+  const dir = new Uint8Array((m + 1) * (n + 1));
+  let prev = new Int32Array(n + 1);
+  let row = new Int32Array(n + 1);
+  for (let i = 1; i <= m; i++) {
+    row[0] = 0;
+    dir[i * (n + 1)] = 2;
+    for (let j = 1; j <= n; j++) {
+      let best = prev[j]!;
+      let d = 2;
+      if (row[j - 1]! > best) {
+        best = row[j - 1]!;
+        d = 3;
+      }
+      const line = c.startLine + j - 1;
+      if (lines[line - 1] === content[i - 1]) {
+        const matched = prev[j - 1]! + (held.has(line) ? 1 : 2);
+        if (matched > best) {
+          best = matched;
+          d = 1;
+        }
+      }
+      row[j] = best;
+      dir[i * (n + 1) + j] = d;
+    }
+    [prev, row] = [row, prev];
+  }
+  const out: number[] = [];
+  for (let i = m, j = n; i > 0 && j > 0; ) {
+    const d = dir[i * (n + 1) + j];
+    if (d === 1) {
+      out.push(c.startLine + j - 1);
+      i--;
+      j--;
+    } else if (d === 2) i--;
+    else j--;
+  }
+  return out;
 }
 
 /** Chunk line coverage over every indexed code file. */
