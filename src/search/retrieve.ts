@@ -392,6 +392,26 @@ function minMax(values: readonly number[]): (v: number) => number {
   return (v) => (hi > lo ? (v - lo) / (hi - lo) : 1);
 }
 
+const SNIPPET_LINES = 6;
+
+/** The first lines of a chunk from its code on: a doc comment above a declaration is left out (the chunk keeps it). */
+function snippetOf(content: string): string {
+  const lines = content.split('\n');
+  let start = 0;
+  if (lines[0]?.trimStart().startsWith('/*')) {
+    while (start < lines.length && !lines[start]!.includes('*/')) start++;
+    start++;
+  }
+  while (
+    start < lines.length &&
+    lines[start]!.trimStart().startsWith('//') &&
+    !lines[start]!.startsWith('// module ')
+  )
+    start++;
+  if (start >= lines.length) start = 0;
+  return lines.slice(start, start + SNIPPET_LINES).join('\n');
+}
+
 /**
  * Hybrid code search: keyword (identifier-split tsvector), name (exact, prefix, trigram), vector
  * (pgvector HNSW or exact over real[]) and graph (in-degree) signals fused by a weighted sum of
@@ -481,7 +501,7 @@ export async function searchCode(db: Db, query: string, options: SearchOptions =
       name: c.name,
       signature: c.signature,
       tags: c.tags,
-      snippet: c.content.split('\n').slice(0, 6).join('\n'),
+      snippet: snippetOf(c.content),
       score: fused,
       scores,
     });
