@@ -130,6 +130,11 @@ describe('declarations bound to values (the ts-values fixture)', () => {
       expect.arrayContaining(['double -> map', 'flatMap -> dual', 'StringSchema -> factory']),
     );
     expect(edgeStrings(g, 'calls')).toContain('Counter.run -> Counter.increment');
+    // A local alias and a local destructuring are followed to the value they name.
+    expect(edgeStrings(g, 'calls').filter((e) => e.startsWith('aliases ->'))).toEqual([
+      'aliases -> flatMap',
+      'aliases -> make',
+    ]);
     expect(report.calls.unresolved).toBe(0);
   });
 

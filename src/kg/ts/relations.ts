@@ -4,7 +4,13 @@ import { stableId } from '../../core/index.ts';
 import type { CboObject, CboRelation, RelationKind, Resolver } from '../model.ts';
 import { standardTags } from '../tags.ts';
 import { collectDeclarations } from './collector.ts';
-import { boundExpression, type DeclGroup, externalModuleId, type FileDecls } from './declarations.ts';
+import {
+  boundExpression,
+  type DeclGroup,
+  externalModuleId,
+  type FileDecls,
+  unwrapExpression,
+} from './declarations.ts';
 import { functionLike, primaryNode } from './objects.ts';
 import { lineOf } from './syntax.ts';
 import { callSignatures, isValueNode } from './values.ts';
@@ -77,17 +83,25 @@ function resolveDeclaration(ctx: ResolveContext, decl: ts.Declaration, hops = 0)
 }
 
 /**
- * The symbol an object-literal property stands for when it only names another value: `{ map }`
- * or `{ map: core.map }` in `export const Api = { map }`.
+ * The symbol a declaration that is no object stands for when it only names another value: an
+ * object-literal property (`{ map }`, `{ map: core.map }` in `export const Api = { map }`), a local
+ * alias (`const m = Api.map`) or a local destructuring (`const { map } = Api`).
  */
 function propertyAliasTarget(ctx: ResolveContext, decl: ts.Declaration): ts.Symbol | undefined {
   if (ts.isShorthandPropertyAssignment(decl)) return ctx.checker.getShorthandAssignmentValueSymbol(decl);
-  if (
-    ts.isPropertyAssignment(decl) &&
-    (ts.isIdentifier(decl.initializer) || ts.isPropertyAccessExpression(decl.initializer))
-  ) {
-    const name = ts.isPropertyAccessExpression(decl.initializer) ? decl.initializer.name : decl.initializer;
-    return symbolOf(ctx.checker, name);
+  const init =
+    ts.isPropertyAssignment(decl) || ts.isVariableDeclaration(decl)
+      ? unwrapExpression(decl.initializer)
+      : undefined;
+  if (init && (ts.isIdentifier(init) || ts.isPropertyAccessExpression(init))) {
+    return symbolOf(ctx.checker, ts.isPropertyAccessExpression(init) ? init.name : init);
+  }
+  if (ts.isBindingElement(decl) && ts.isObjectBindingPattern(decl.parent)) {
+    const source = decl.parent.parent;
+    const from = ts.isVariableDeclaration(source) ? source.initializer : undefined;
+    const key = decl.propertyName ?? decl.name;
+    if (!from || !(ts.isIdentifier(key) || ts.isStringLiteral(key))) return undefined;
+    return ctx.checker.getTypeAtLocation(from).getProperty(key.text);
   }
   return undefined;
 }
