@@ -66,6 +66,7 @@ export async function indexSearch(db: Db, options: SearchIndexOptions): Promise<
     maxFileBytes: options.maxFileBytes,
   }).files;
   const existing = await store.loadChunkedFiles(db);
+  const stale = await store.loadFilesWithStaleObjects(db);
   const wanted = new Map<string, string>([
     ...codeFiles.map((f) => [f.path, f.content_hash] as const),
     ...docs.map((d) => [d.path, d.contentHash] as const),
@@ -83,7 +84,7 @@ export async function indexSearch(db: Db, options: SearchIndexOptions): Promise<
     chunked += group.length;
   };
   for (const file of codeFiles) {
-    if (existing.get(file.path) === file.content_hash) continue;
+    if (existing.get(file.path) === file.content_hash && !stale.has(file.path)) continue;
     let text: string;
     try {
       const bytes = readFileSync(join(root, file.path));

@@ -13,6 +13,24 @@ export async function loadChunkedFiles(db: Db): Promise<Map<string, string>> {
   return new Map(rows.map((r) => [r.path, r.file_hash]));
 }
 
+/**
+ * Code files whose chunks no longer match the graph although the file did not change: a chunk
+ * names an object that is gone, or an object has no chunk. An object's kind can change with
+ * another file (`export const x = make()` is a function once `make` returns one), and its id with it.
+ */
+export async function loadFilesWithStaleObjects(db: Db): Promise<Set<string>> {
+  const { rows } = await db.query<{ path: string }>(
+    `select distinct c.path from search_chunks c
+       where c.object_id is not null and not exists (select 1 from cbo_objects o where o.id = c.object_id)
+     union
+     select distinct o.file_path from cbo_objects o
+      where o.file_path is not null and o.kind <> 'module'
+        and coalesce(o.metadata->>'binding', '') <> 'enum_member'
+        and not exists (select 1 from search_chunks c where c.object_id = o.id)`,
+  );
+  return new Set(rows.map((r) => r.path));
+}
+
 /** Replaces the chunks of these files, dropping embeddings of chunks that are gone. */
 export async function replaceFileChunks(
   db: Db,
