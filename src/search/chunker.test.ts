@@ -142,4 +142,31 @@ describe('chunkCode', () => {
     });
     expect(chunks.find((c) => c.symbol === 'flat')).toMatchObject({ startLine: 126, endLine: 127 });
   });
+
+  it('splits a long overloaded function at blank lines, not at its first line', () => {
+    const body = Array.from({ length: 12 }, (_, i) => [
+      `  step${i}();`,
+      `  check${i}();`,
+      `  log${i}();`,
+      '',
+    ]).flat();
+    const text = [
+      '/* lint: off */',
+      'export function pipe(a: number): number;',
+      'export function pipe(a: string): string;',
+      'export function pipe(a: unknown): unknown {',
+      ...body,
+      '  return a;',
+      '}',
+    ].join('\n');
+    const end = 4 + body.length + 2;
+    const objects = [object('function', 'pipe', 2, end)];
+    const chunks = chunkCode('src/a.ts', text, objects, { maxLines: 20, maxChars: 10_000 });
+    expect(chunks.length).toBeGreaterThan(2);
+    expect(chunks[0]?.startLine).toBe(1);
+    expect(chunks.every((c) => c.endLine - c.startLine + 1 >= 4 && c.endLine - c.startLine + 1 <= 20)).toBe(
+      true,
+    );
+    expect(fileLineCoverage(text, chunks).uncovered).toEqual([]);
+  });
 });

@@ -210,9 +210,11 @@ function objectChunks(
   });
   let pieces: Piece[];
   if (members.length > 0) {
-    // An outline: members' bodies belong to their own chunks, one line each here.
+    // An outline: members' bodies belong to their own chunks, one line each here; blank lines
+    // would only hollow out its parts.
     const kept: number[] = [];
     for (let l = from; l <= end; l++) {
+      if (l !== start && (lines[l - 1] ?? '').trim() === '') continue;
       const member = members.find((m) => m.start_line! <= l && l <= m.end_line!);
       if (!member || member.start_line === l) kept.push(l);
     }
@@ -220,7 +222,7 @@ function objectChunks(
   } else {
     const text = lines.slice(from - 1, end).join('\n');
     pieces = tooLong(text.length, end - from + 1, limits)
-      ? splitLines(lines, from, end, [start, ...statementStarts(sf(), start, end)], limits)
+      ? splitLines(lines, from, end, statementStarts(sf(), start, end), limits)
       : [{ startLine: from, endLine: end, text }];
   }
   return pieces.map((p, i) => {

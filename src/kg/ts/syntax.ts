@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import ts from 'typescript';
 
 // Inferred type texts can be huge (deep object types); beyond this they are cut with an ellipsis.
@@ -14,7 +15,29 @@ export function collapse(text: string, max = MAX_SIGNATURE_TEXT): string {
 }
 
 export function typeText(checker: ts.TypeChecker, type: ts.Type, at?: ts.Node): string {
-  return collapse(checker.typeToString(type, at, ts.TypeFormatFlags.NoTruncation), MAX_TYPE_TEXT);
+  return collapse(
+    portableTypeText(checker.typeToString(type, at, ts.TypeFormatFlags.NoTruncation), at),
+    MAX_TYPE_TEXT,
+  );
+}
+
+const IMPORT_TYPE = /import\("([^"]+)"\)/g;
+
+/**
+ * Type text the checker writes for a type not in scope names its module by absolute path
+ * (`import("/home/me/repo/src/x").X`); made relative to the file (`import("./x").X`), or to the
+ * package for `node_modules`, so the graph does not depend on where the repository sits.
+ */
+export function portableTypeText(text: string, at: ts.Node | undefined): string {
+  if (at === undefined || !text.includes('import("')) return text;
+  const dir = posix.dirname(at.getSourceFile().fileName);
+  return text.replace(IMPORT_TYPE, (whole, path: string) => {
+    if (!posix.isAbsolute(path)) return whole;
+    const packaged = path.lastIndexOf('/node_modules/');
+    if (packaged >= 0) return `import("${path.slice(packaged + '/node_modules/'.length)}")`;
+    const rel = posix.relative(dir, path);
+    return `import("${rel.startsWith('.') ? rel : `./${rel}`}")`;
+  });
 }
 
 /** The node's start, after decorators and JSDoc. */

@@ -7,7 +7,7 @@ import {
   memberName,
   unwrapExpression,
 } from './declarations.ts';
-import { collapse, hasModifier, typeText } from './syntax.ts';
+import { collapse, hasModifier, portableTypeText, typeText } from './syntax.ts';
 
 // An API bound to a value can have many call signatures (curried `dual` APIs have two, some
 // builders dozens); the object keeps the first ones.
@@ -120,17 +120,10 @@ export function signatureTexts(
   checker: ts.TypeChecker,
   at: ts.Node,
 ): string[] {
+  const flags = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.WriteArrowStyleSignature;
   return signatures
     .slice(0, MAX_SIGNATURES)
-    .map((s) =>
-      collapse(
-        checker.signatureToString(
-          s,
-          at,
-          ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.WriteArrowStyleSignature,
-        ),
-      ),
-    );
+    .map((s) => collapse(portableTypeText(checker.signatureToString(s, at, flags), at)));
 }
 
 /** Parameters of a callable value, from its first call signature. */
