@@ -78,7 +78,7 @@ describe('declarations bound to values (the ts-values fixture)', () => {
     expect(at('Order.Less')).toMatchObject({ kind: 'variable', signature: 'Less = -1' });
     // A type the file does not import is named relative to the file, not by absolute path.
     expect(at('schema', 'variable', 'src/app.ts').metadata.value_type).toBe(
-      'import("./internal/core").Schema<string>',
+      'import("./index").Schema<string>',
     );
     expect(at('default')).toMatchObject({ kind: 'variable', metadata: { binding: 'export_default' } });
   });
