@@ -300,7 +300,7 @@ export function buildObject(
     returns_json = returns(fn, checker, sf);
   } else if (valueFn) {
     const first = valueSigs[0];
-    params_json = first ? signatureParams(first, checker, sf) : [];
+    params_json = first ? signatureParams(first, valueFn, checker, sf) : [];
     returns_json = first ? signatureReturns(first, valueFn, checker) : { type: null, inferred: true };
   }
   return {

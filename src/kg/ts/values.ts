@@ -127,19 +127,32 @@ export function signatureTexts(
 }
 
 /** Parameters of a callable value, from its first call signature. */
-export function signatureParams(sig: ts.Signature, checker: ts.TypeChecker, sf: ts.SourceFile): CboParam[] {
+export function signatureParams(
+  sig: ts.Signature,
+  node: ValueNode,
+  checker: ts.TypeChecker,
+  sf: ts.SourceFile,
+): CboParam[] {
+  const annotation = declaredType(node);
   return sig.parameters.flatMap((p): CboParam[] => {
     const decl = p.valueDeclaration;
     const param = decl && ts.isParameter(decl) ? decl : undefined;
     if (p.name === 'this') return [];
-    const annotation = param?.type && param.getSourceFile() === sf ? param.type.getText(sf) : undefined;
+    // The parameter's own annotation only when it is written in the value's annotation; a signature
+    // inferred from a generic call is instantiated (`xs: readonly A[]` there is `readonly string[]` here).
+    const written =
+      param?.type &&
+      annotation &&
+      param.getSourceFile() === sf &&
+      param.pos >= annotation.pos &&
+      param.end <= annotation.end
+        ? param.type.getText(sf)
+        : undefined;
     return [
       {
         name: collapse(param ? memberName(param.name, param.getSourceFile()) : p.name, 200),
-        type: annotation
-          ? collapse(annotation, 500)
-          : typeText(checker, checker.getTypeOfSymbol(p), param ?? decl),
-        type_inferred: annotation === undefined,
+        type: written ? collapse(written, 500) : typeText(checker, checker.getTypeOfSymbol(p), node),
+        type_inferred: written === undefined,
         optional:
           param !== undefined && (param.questionToken !== undefined || param.initializer !== undefined),
         default: param?.initializer ? collapse(param.initializer.getText(param.getSourceFile()), 200) : null,
