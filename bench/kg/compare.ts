@@ -252,15 +252,12 @@ const CALLEE_KINDS: ReadonlySet<DefKind> = new Set([
   'arrow property',
 ]);
 /**
- * Kinds that are not callers: calls in the initializer of a non-callable const/let/var, an enum member, a
- * namespace body or an `export default <expression>` belong to the enclosing caller (the module at top level).
+ * Kinds that are not callers: none. A call belongs to the innermost definition around it, whatever its
+ * kind (the rule of issue 2, where SCIP's definitions decided it): a call in the initializer of a
+ * non-callable const (`export const Person = z.object({...})`), an enum member, a namespace body or an
+ * `export default <expression>` is made by that definition, not by the module.
  */
-const NOT_CALLER_KINDS: ReadonlySet<DefKind> = new Set([
-  'other const',
-  'enum member',
-  'namespace',
-  'default export',
-]);
+const NOT_CALLER_KINDS: ReadonlySet<DefKind> = new Set([]);
 
 const LEGACY_CALLEE_KINDS: ReadonlySet<LegacyKind> = new Set([
   'class',
