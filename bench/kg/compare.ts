@@ -734,6 +734,8 @@ export interface CallResult {
   readonly danglingSites: number;
   /** cogo edges at such call sites (SCIP can neither confirm nor refute them). */
   readonly danglingEdges: number;
+  /** cogo edges whose caller SCIP has no symbol for (an object-literal method, say): neither confirmed nor refuted. */
+  readonly noCallerSymbolEdges: number;
   /** Every definition kind as callee and caller (issue 13). */
   readonly raw: EdgeScore;
   /** The same, with SCIP's `new Foo()` references moved from `Foo#<constructor>` to the class Foo. */
@@ -1321,6 +1323,9 @@ const SUPER_REASON = 'super(...) call: SCIP records no occurrence for `super`';
 const OUTSIDE_REASON = 'the call is in a file scip-typescript did not index (outside its tsconfig.json)';
 const DANGLING_REASON =
   'SCIP has only a dangling local symbol at the callee name (a renamed re-export through a namespace import)';
+/** SCIP gives object-literal methods (`{ m() {} }`), anonymous default exports and computed names no global symbol. */
+const NO_CALLER_SYMBOL_REASON =
+  'caller has no SCIP symbol (object-literal method, anonymous `export default`, computed-name method)';
 
 interface ScipEdge {
   readonly key: string;
@@ -1497,7 +1502,7 @@ function scoreCalls(
     else if (atLine.some((e) => e.calleeId === r.dst_id))
       reason =
         objectById.get(r.src_id)?.kind !== 'module' && !matchedIds.has(r.src_id)
-          ? 'caller is not a SCIP definition (anonymous `export default`, computed-name method)'
+          ? NO_CALLER_SYMBOL_REASON
           : objectById.get(r.src_id)?.kind === 'module'
             ? 'SCIP attributes the call to a definition, cogo to the module'
             : 'SCIP attributes the call to another caller';
@@ -1560,6 +1565,7 @@ function scoreCalls(
     outsideScipEdges: unconfirmedReasons[OUTSIDE_REASON] ?? 0,
     danglingSites: sites.filter(dangling).length,
     danglingEdges: unconfirmedReasons[DANGLING_REASON] ?? 0,
+    noCallerSymbolEdges: unconfirmedReasons[NO_CALLER_SYMBOL_REASON] ?? 0,
     raw: score(raw),
     normalized: score(normalized),
     valueBound,

@@ -713,17 +713,21 @@ function callTable(targets: readonly Target[], cmp: Record<string, Comparison>):
     '>= 0.98',
   );
   add(
-    '&nbsp;&nbsp;excluding edges SCIP cannot see (`super(...)`, files outside its tsconfig, dangling local at the callee)',
+    '&nbsp;&nbsp;excluding edges SCIP cannot see (`super(...)`, files outside its tsconfig, dangling local at the callee, caller with no SCIP symbol)',
     (c) =>
       frac(
         c.calls.raw.confirmed,
-        c.calls.raw.cogoEdges - c.calls.superEdges - c.calls.outsideScipEdges - c.calls.danglingEdges,
+        c.calls.raw.cogoEdges -
+          c.calls.superEdges -
+          c.calls.outsideScipEdges -
+          c.calls.danglingEdges -
+          (c.calls.noCallerSymbolEdges ?? 0),
       ),
   );
   add(
-    '&nbsp;&nbsp;of which `super(...)` / outside tsconfig / dangling local (call sites with a dangling local)',
+    '&nbsp;&nbsp;of which `super(...)` / outside tsconfig / dangling local (call sites with a dangling local) / caller with no SCIP symbol',
     (c) =>
-      `${c.calls.superEdges} / ${c.calls.outsideScipEdges} / ${c.calls.danglingEdges} (${c.calls.danglingSites} sites)`,
+      `${c.calls.superEdges} / ${c.calls.outsideScipEdges} / ${c.calls.danglingEdges} (${c.calls.danglingSites} sites) / ${c.calls.noCallerSymbolEdges ?? 0}`,
   );
   add(
     'Call recall (every SCIP edge between repo definitions)',
