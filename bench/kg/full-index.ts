@@ -49,10 +49,8 @@ interface Run {
 
 function indexOnce(checkout: string, source: string): Run {
   const repo = mkdtempSync(join(tmpdir(), 'cogo-full-index-'));
-  cpSync(source, repo, {
-    recursive: true,
-    filter: (p) => !p.includes('/.cogo') && !p.endsWith('/node_modules'),
-  });
+  // The copy keeps bench:kg's absolute node_modules link (type-only dependencies), not an index.
+  cpSync(source, repo, { recursive: true, filter: (p) => !p.includes('/.cogo') });
   try {
     const t0 = performance.now();
     const out = spawnSync(
