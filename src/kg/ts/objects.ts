@@ -76,7 +76,12 @@ function span(group: DeclGroup, sf: ts.SourceFile): { start: number; end: number
   return { start, end };
 }
 
-function signature(node: ts.Node, sf: ts.SourceFile, checker: ts.TypeChecker): string {
+function signature(
+  node: ts.Node,
+  sf: ts.SourceFile,
+  checker: ts.TypeChecker,
+  valueSignatures: readonly string[],
+): string {
   if (ts.isNamespaceExport(node)) return collapse(node.parent.getText(sf).replace(/;\s*$/, ''));
   if (ts.isModuleDeclaration(node)) {
     const text = sf.text.slice(node.getStart(sf), (node.body ?? node).getStart(sf));
@@ -88,6 +93,12 @@ function signature(node: ts.Node, sf: ts.SourceFile, checker: ts.TypeChecker): s
     return collapse(`${head}${headerText(fn, sf)}`);
   }
   if (ts.isVariableDeclaration(node) && !fn && !boundExpression(node.initializer)) {
+    // A callable value without annotation shows its signatures; printing its whole type again is costly.
+    const [first, ...more] = valueSignatures;
+    if (!node.type && first !== undefined) {
+      const others = more.length > 0 ? ` (+${more.length} more signature${more.length > 1 ? 's' : ''})` : '';
+      return valueSignature(node, checker, sf, `${first}${others}`);
+    }
     return valueSignature(node, checker, sf);
   }
   if (ts.isBindingElement(node) || ts.isEnumMember(node) || ts.isExportAssignment(node)) {
@@ -309,7 +320,7 @@ export function buildObject(
     name: group.name,
     qualified_name: group.qualifiedName,
     file_path: path,
-    signature: signature(primary, sf, checker),
+    signature: signature(primary, sf, checker, valueFn ? signatures : []),
     start_line: start,
     end_line: end,
     params_json,

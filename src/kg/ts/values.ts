@@ -102,10 +102,18 @@ function valueForm(init: ts.Expression | undefined): string {
   return 'expression';
 }
 
-/** One-line header of a value: `export const name: Type`, `Enum.Member = 1`, `export default <type>`. */
-export function valueSignature(node: ValueNode, checker: ts.TypeChecker, sf: ts.SourceFile): string {
+/**
+ * One-line header of a value: `export const name: Type`, `Enum.Member = 1`, `export default <type>`.
+ * `typeText` stands in for the value's type (a callable value's signatures, already printed).
+ */
+export function valueSignature(
+  node: ValueNode,
+  checker: ts.TypeChecker,
+  sf: ts.SourceFile,
+  typeText?: string,
+): string {
   if (ts.isEnumMember(node)) return collapse(node.getText(sf));
-  const type = valueType(node, checker, sf).type ?? 'unknown';
+  const type = typeText ?? valueType(node, checker, sf).type ?? 'unknown';
   if (ts.isExportAssignment(node)) return collapse(`export default ${type}`);
   let stmt: ts.Node = node;
   while (!ts.isVariableStatement(stmt) && !ts.isSourceFile(stmt)) stmt = stmt.parent;
@@ -114,16 +122,30 @@ export function valueSignature(node: ValueNode, checker: ts.TypeChecker, sf: ts.
   return collapse(`${exported}${declare}${bindingKeyword(node)} ${node.name.getText(sf)}: ${type}`);
 }
 
-/** Every call signature as text (`<A, B>(f: (a: A) => B) => (self: X<A>) => X<B>`), at most 12. */
+/**
+ * Every call signature as text (`<A, B>(f: (a: A) => B) => (self: X<A>) => X<B>`), at most 12: from
+ * the source when the signature is its declaration's own (an annotation's call signature, the
+ * function `dual(2, ...)` returns as it is), else as the checker prints it, which for the large
+ * instantiated types of some APIs is costly and so is left to the checker's own truncation.
+ */
 export function signatureTexts(
   signatures: readonly ts.Signature[],
   checker: ts.TypeChecker,
   at: ts.Node,
 ): string[] {
-  const flags = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.WriteArrowStyleSignature;
-  return signatures
-    .slice(0, MAX_SIGNATURES)
-    .map((s) => collapse(portableTypeText(checker.signatureToString(s, at, flags), at)));
+  const flags = ts.TypeFormatFlags.WriteArrowStyleSignature;
+  return signatures.slice(0, MAX_SIGNATURES).map((s) => {
+    const decl = ownDeclaration(s, checker);
+    if (decl?.type) {
+      const dsf = decl.getSourceFile();
+      const typeParams = decl.typeParameters
+        ? `<${decl.typeParameters.map((t) => t.getText(dsf)).join(', ')}>`
+        : '';
+      const params = decl.parameters.map((p) => p.getText(dsf)).join(', ');
+      return collapse(`${typeParams}(${params}) => ${decl.type.getText(dsf)}`);
+    }
+    return collapse(portableTypeText(checker.signatureToString(s, at, flags), at));
+  });
 }
 
 /** Parameters of a callable value, from its first call signature. */
@@ -164,10 +186,21 @@ export function signatureParams(
 
 /** The return type of a callable value's first call signature; declared when the value is annotated. */
 export function signatureReturns(sig: ts.Signature, node: ValueNode, checker: ts.TypeChecker): CboReturns {
+  const written = ownDeclaration(sig, checker)?.type;
   return {
-    type: typeText(checker, checker.getReturnTypeOfSignature(sig), node),
+    type: written
+      ? collapse(written.getText(written.getSourceFile()), 500)
+      : typeText(checker, checker.getReturnTypeOfSignature(sig), node),
     inferred: declaredType(node) === undefined,
   };
+}
+
+/** The declaration a signature is the very signature of (not an instantiation of it), if any. */
+function ownDeclaration(sig: ts.Signature, checker: ts.TypeChecker): ts.SignatureDeclaration | undefined {
+  const decl = sig.getDeclaration() as ts.SignatureDeclaration | undefined;
+  return decl && !ts.isJSDocSignature(decl) && checker.getSignatureFromDeclaration(decl) === sig
+    ? decl
+    : undefined;
 }
 
 /** The properties of an object literal a value is bound to, typed by the checker. */
