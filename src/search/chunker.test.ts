@@ -169,4 +169,13 @@ describe('chunkCode', () => {
     );
     expect(fileLineCoverage(text, chunks).uncovered).toEqual([]);
   });
+
+  it('counts the words of a doc comment the chunk holds once in its code words', () => {
+    const text = ['/** Frobnicates the widget. */', 'export function frob(): void {}'].join('\n');
+    const fn = { ...object('function', 'frob', 2, 2), doc: 'Frobnicates the widget.' };
+    const [chunk] = chunkCode('src/a.ts', text, [fn]);
+    expect(chunk?.startLine).toBe(1);
+    expect(chunk?.keywords.d.match(/frobnicates/gi)).toHaveLength(1);
+    expect(chunk?.keywords.c).toBe('Frobnicates the widget.');
+  });
 });

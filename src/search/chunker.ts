@@ -202,11 +202,12 @@ function objectChunks(
     signature: o.signature,
     tags: o.metadata.tags,
   };
-  const keywords = (body: string) => ({
+  // A part that starts above the declaration holds its doc comment already: its words count once.
+  const keywords = (body: string, holdsDoc: boolean) => ({
     a: codeTokenText(`${o.qualified_name}`),
     b: codeTokenText(o.signature),
     c: o.doc ?? '',
-    d: codeTokenText(`${o.doc ?? ''}\n${body}`),
+    d: codeTokenText(holdsDoc ? body : `${o.doc ?? ''}\n${body}`),
   });
   let pieces: Piece[];
   if (members.length > 0) {
@@ -237,7 +238,7 @@ function objectChunks(
       part,
       content,
       contentHash: sha256Hex(content),
-      keywords: keywords(content),
+      keywords: keywords(content, p.startLine < start),
     };
   });
 }
