@@ -213,11 +213,15 @@ function objectChunks(
   if (members.length > 0) {
     // An outline: members' bodies belong to their own chunks, one line each here; blank lines
     // would only hollow out its parts.
+    // The first line of the outermost member over each line (members come outermost first).
+    const memberStart = new Int32Array(end + 2);
+    for (const m of members)
+      for (let l = m.start_line!; l <= m.end_line!; l++)
+        if (memberStart[l] === 0) memberStart[l] = m.start_line!;
     const kept: number[] = [];
     for (let l = from; l <= end; l++) {
       if (l !== start && (lines[l - 1] ?? '').trim() === '') continue;
-      const member = members.find((m) => m.start_line! <= l && l <= m.end_line!);
-      if (!member || member.start_line === l) kept.push(l);
+      if (memberStart[l] === 0 || memberStart[l] === l) kept.push(l);
     }
     pieces = pieceKeptLines(lines, kept, limits);
   } else {
@@ -253,10 +257,11 @@ function moduleChunks(
   topLevel: readonly Placed[],
   limits: ChunkLimits,
 ): Chunk[] {
+  const held = new Uint8Array(lines.length + 2);
+  for (const d of topLevel) held.fill(1, d.from, Math.min(d.object.end_line!, lines.length) + 1);
   const kept: number[] = [];
   for (let l = 1; l <= lines.length; l++) {
-    if ((lines[l - 1] ?? '').trim() === '') continue;
-    if (topLevel.some((d) => d.from <= l && l <= d.object.end_line!)) continue;
+    if ((lines[l - 1] ?? '').trim() === '' || held[l] === 1) continue;
     kept.push(l);
   }
   const exports = (m.metadata.exports as string[] | undefined) ?? [];
@@ -326,9 +331,14 @@ export function chunkCode(
   const placed: Placed[] = [];
   declarations.forEach((o, i) => {
     // A doc comment above a declaration, but not into the one before it (or its container's header).
-    const before = declarations.slice(0, i).filter((d) => d.end_line! < o.start_line!);
-    const container = declarations.slice(0, i).findLast((d) => inside(o, d));
-    const floor = Math.max(container ? container.start_line! + 1 : 1, ...before.map((d) => d.end_line! + 1));
+    let floor = 1;
+    let container: CboObject | undefined;
+    for (let j = 0; j < i; j++) {
+      const d = declarations[j]!;
+      if (d.end_line! < o.start_line!) floor = Math.max(floor, d.end_line! + 1);
+      else if (inside(o, d)) container = d;
+    }
+    if (container) floor = Math.max(floor, container.start_line! + 1);
     const members = CONTAINER_KINDS.has(o.kind) ? declarations.filter((d) => inside(d, o)) : [];
     placed.push({ object: o, from: leadingCommentStart(lines, o.start_line!, floor), members });
   });
