@@ -61,7 +61,8 @@ export function emptyCallStats(): CallStats {
   return { resolved: 0, unresolved: 0, ambiguous: 0, external: 0, local: 0, out_of_scope: 0 };
 }
 
-// Property aliases followed to the value they name (`{ map }`, `{ map: core.map }`), at most this deep.
+// Aliases followed to the value they name (`{ map }`, `const m = Api.map`, `const { map } = Api`),
+// at most this deep.
 const MAX_ALIAS_HOPS = 4;
 
 function resolveDeclaration(ctx: ResolveContext, decl: ts.Declaration, hops = 0): Target {
@@ -74,7 +75,7 @@ function resolveDeclaration(ctx: ResolveContext, decl: ts.Declaration, hops = 0)
   const decls = collectDeclarations(sf, path, ctx.checker);
   const id = decls.idByNode.get(decl);
   if (id !== undefined) return { id, kind: decls.kindById.get(id)! };
-  const aliased = hops < MAX_ALIAS_HOPS ? propertyAliasTarget(ctx, decl) : undefined;
+  const aliased = hops < MAX_ALIAS_HOPS ? aliasTarget(ctx, decl) : undefined;
   if (aliased) {
     const t = resolveSymbol(ctx, aliased, 'value', hops + 1);
     if (typeof t === 'object') return t;
@@ -87,7 +88,7 @@ function resolveDeclaration(ctx: ResolveContext, decl: ts.Declaration, hops = 0)
  * object-literal property (`{ map }`, `{ map: core.map }` in `export const Api = { map }`), a local
  * alias (`const m = Api.map`) or a local destructuring (`const { map } = Api`).
  */
-function propertyAliasTarget(ctx: ResolveContext, decl: ts.Declaration): ts.Symbol | undefined {
+function aliasTarget(ctx: ResolveContext, decl: ts.Declaration): ts.Symbol | undefined {
   if (ts.isShorthandPropertyAssignment(decl)) return ctx.checker.getShorthandAssignmentValueSymbol(decl);
   const init =
     ts.isPropertyAssignment(decl) || ts.isVariableDeclaration(decl)
