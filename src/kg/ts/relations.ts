@@ -9,6 +9,7 @@ import {
   type DeclGroup,
   externalModuleId,
   type FileDecls,
+  moduleObjectId,
   unwrapExpression,
 } from './declarations.ts';
 import { functionLike, primaryNode } from './objects.ts';
@@ -397,7 +398,7 @@ function addImports(
     let resolver: Resolver = 'ts-module-resolution';
     if (target && ctx.isRepoFile(target.fileName) && !ctx.program.isSourceFileFromExternalLibrary(target)) {
       const path = ctx.scopedPath(target.fileName);
-      if (path !== undefined) dst = collectDeclarations(target, path, ctx.checker).moduleId;
+      if (path !== undefined) dst = moduleObjectId(path);
       // Counted as unresolved so that fixing the target re-indexes this file (see planRun).
       else if (ctx.scannedPath(target.fileName) !== undefined)
         out.unresolvedImports.push(`${spec} (line ${line}): target has syntax errors`);
