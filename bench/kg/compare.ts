@@ -625,15 +625,7 @@ interface CallSite {
 }
 
 function calleeName(call: ts.CallExpression | ts.NewExpression): ts.Node | undefined {
-  let e: ts.Expression = call.expression;
-  while (
-    ts.isParenthesizedExpression(e) ||
-    ts.isNonNullExpression(e) ||
-    ts.isAsExpression(e) ||
-    ts.isSatisfiesExpression(e) ||
-    ts.isTypeAssertionExpression(e)
-  )
-    e = e.expression;
+  const e = unwrap(call.expression);
   if (ts.isPropertyAccessExpression(e)) return e.name;
   if (ts.isIdentifier(e) || e.kind === ts.SyntaxKind.SuperKeyword) return e;
   if (ts.isElementAccessExpression(e) && ts.isStringLiteralLike(e.argumentExpression))

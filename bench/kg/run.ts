@@ -721,13 +721,13 @@ function callTable(targets: readonly Target[], cmp: Record<string, Comparison>):
           c.calls.superEdges -
           c.calls.outsideScipEdges -
           c.calls.danglingEdges -
-          (c.calls.noCallerSymbolEdges ?? 0),
+          c.calls.noCallerSymbolEdges,
       ),
   );
   add(
     '&nbsp;&nbsp;of which `super(...)` / outside tsconfig / dangling local (call sites with a dangling local) / caller with no SCIP symbol',
     (c) =>
-      `${c.calls.superEdges} / ${c.calls.outsideScipEdges} / ${c.calls.danglingEdges} (${c.calls.danglingSites} sites) / ${c.calls.noCallerSymbolEdges ?? 0}`,
+      `${c.calls.superEdges} / ${c.calls.outsideScipEdges} / ${c.calls.danglingEdges} (${c.calls.danglingSites} sites) / ${c.calls.noCallerSymbolEdges}`,
   );
   add(
     'Call recall (every SCIP edge between repo definitions)',

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
-import { sha256Hex } from '../core/index.ts';
 import type { Db } from '../db/index.ts';
+import { readIndexedFile } from './scan.ts';
 
 /** What the compiler declares, by kind, as counted for declaration coverage. */
 export const DECLARATION_KINDS = [
@@ -164,13 +163,9 @@ export async function computeDeclarationCoverage(db: Db, root: string): Promise<
   const unreadable: string[] = [];
   const texts = new Map<string, { path: string; text: string }>();
   for (const f of files) {
-    try {
-      const bytes = readFileSync(join(base, f.path));
-      if (sha256Hex(bytes) !== f.content_hash) throw new Error('changed since indexed');
-      texts.set(join(base, f.path), { path: f.path, text: bytes.toString('utf8') });
-    } catch {
-      unreadable.push(f.path);
-    }
+    const text = readIndexedFile(base, f.path, f.content_hash);
+    if (text === undefined) unreadable.push(f.path);
+    else texts.set(join(base, f.path), { path: f.path, text });
   }
   const options: ts.CompilerOptions = { noResolve: true, noLib: true, types: [], allowJs: true };
   const host = ts.createCompilerHost(options);

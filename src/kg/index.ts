@@ -79,7 +79,13 @@ export {
 } from './queries.ts';
 export { formatIndexReport, type IndexReport, type ProgressEvent } from './report.ts';
 export { OBJECT_SELECT, type ObjectRow, rowToObject } from './rows.ts';
-export { type ScannedFile, type ScanResult, type SkippedPath, scanRepository } from './scan.ts';
+export {
+  readIndexedFile,
+  type ScannedFile,
+  type ScanResult,
+  type SkippedPath,
+  scanRepository,
+} from './scan.ts';
 export {
   CONFIG_FILE_NAME,
   DEFAULT_SCOPE,

@@ -170,3 +170,16 @@ export function scanRepository(root: string, scope: ScopeMatcher, options: ScanO
   walk(root);
   return { files, skipped, tsconfigs };
 }
+
+/**
+ * The text of an indexed file as it is on disk under `root`, or undefined when it is gone or no
+ * longer has the content hash it was indexed with (it changed since: wait for the next run).
+ */
+export function readIndexedFile(root: string, path: string, contentHash: string): string | undefined {
+  try {
+    const bytes = readFileSync(join(root, path));
+    return sha256Hex(bytes) === contentHash ? bytes.toString('utf8') : undefined;
+  } catch {
+    return undefined;
+  }
+}

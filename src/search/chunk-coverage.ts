@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { sha256Hex } from '../core/index.ts';
+import { resolve } from 'node:path';
 import type { Db } from '../db/index.ts';
+import { readIndexedFile } from '../kg/index.ts';
 
 /** The text a chunk holds and where it says it comes from. */
 export interface ChunkText {
@@ -127,12 +126,8 @@ export async function computeChunkCoverage(db: Db, root: string): Promise<ChunkC
   const unreadable: string[] = [];
   const samples: ChunkCoverage['samples'] = [];
   for (const f of files) {
-    let text: string;
-    try {
-      const bytes = readFileSync(join(base, f.path));
-      if (sha256Hex(bytes) !== f.content_hash) throw new Error('changed since indexed');
-      text = bytes.toString('utf8');
-    } catch {
+    const text = readIndexedFile(base, f.path, f.content_hash);
+    if (text === undefined) {
       unreadable.push(f.path);
       continue;
     }

@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { errorMessage, sha256Hex } from '../core/index.ts';
+import { resolve } from 'node:path';
+import { errorMessage } from '../core/index.ts';
 import { type Db, vectorStorage } from '../db/index.ts';
 import {
   loadScope,
   OBJECT_SELECT,
   type ObjectRow,
+  readIndexedFile,
   rowToObject,
   scanRepository,
   scopeMatcher,
@@ -85,16 +85,9 @@ export async function indexSearch(db: Db, options: SearchIndexOptions): Promise<
   };
   for (const file of codeFiles) {
     if (existing.get(file.path) === file.content_hash && !stale.has(file.path)) continue;
-    let text: string;
-    try {
-      const bytes = readFileSync(join(root, file.path));
-      // The graph was built from another version of the file: wait for the next index run.
-      if (sha256Hex(bytes) !== file.content_hash) {
-        changedDuringRun.push(file.path);
-        continue;
-      }
-      text = bytes.toString('utf8');
-    } catch {
+    // Gone, or the graph was built from another version of the file: wait for the next index run.
+    const text = readIndexedFile(root, file.path, file.content_hash);
+    if (text === undefined) {
       changedDuringRun.push(file.path);
       continue;
     }

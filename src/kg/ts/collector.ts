@@ -1,6 +1,7 @@
 import ts from 'typescript';
 import {
   boundExpression,
+  checkerMemo,
   type DeclGroup,
   type FileDecls,
   memberName,
@@ -274,27 +275,19 @@ function exportListNames(sf: ts.SourceFile): Set<string> {
   return names;
 }
 
-// Per checker, because whether a value is callable is the checker's answer; source files are shared
-// between the programs of one run (one compiler host), checkers are not.
-const cache = new WeakMap<ts.TypeChecker, WeakMap<ts.SourceFile, FileDecls>>();
+// Per checker, because whether a value is callable is the checker's answer.
+const memo = checkerMemo<ts.SourceFile, FileDecls>();
 
 /**
  * The CBO declarations of a source file; cached per checker and SourceFile, so cross-file lookups
  * are cheap.
  */
 export function collectDeclarations(sf: ts.SourceFile, path: string, checker: ts.TypeChecker): FileDecls {
-  let byFile = cache.get(checker);
-  if (!byFile) {
-    byFile = new WeakMap();
-    cache.set(checker, byFile);
-  }
-  const hit = byFile.get(sf);
-  if (hit) return hit;
-  const moduleId = moduleObjectId(path);
-  const c = new Collector(path, sf, checkerValueClassifier(checker));
-  c.statements(sf.statements, { prefix: '', parentId: moduleId, topLevel: true, parentExported: false });
-  const kindById = new Map(c.groups.map((g) => [g.id, g.kind]));
-  const decls: FileDecls = { moduleId, groups: c.groups, idByNode: c.idByNode, kindById };
-  byFile.set(sf, decls);
-  return decls;
+  return memo(checker, sf, () => {
+    const moduleId = moduleObjectId(path);
+    const c = new Collector(path, sf, checkerValueClassifier(checker));
+    c.statements(sf.statements, { prefix: '', parentId: moduleId, topLevel: true, parentExported: false });
+    const kindById = new Map(c.groups.map((g) => [g.id, g.kind]));
+    return { moduleId, groups: c.groups, idByNode: c.idByNode, kindById };
+  });
 }

@@ -88,6 +88,27 @@ export function memberName(name: ts.PropertyName | ts.BindingName, sf: ts.Source
   return name.getText(sf);
 }
 
+/**
+ * A memo per type checker: what a checker answers holds for its program only, while source files
+ * are shared between the programs of one run (one compiler host).
+ */
+export function checkerMemo<K extends object, V>(): (checker: ts.TypeChecker, key: K, compute: () => V) => V {
+  const memo = new WeakMap<ts.TypeChecker, WeakMap<K, V>>();
+  return (checker, key, compute) => {
+    let byKey = memo.get(checker);
+    if (!byKey) {
+      byKey = new WeakMap();
+      memo.set(checker, byKey);
+    }
+    let value = byKey.get(key);
+    if (value === undefined) {
+      value = compute();
+      byKey.set(key, value);
+    }
+    return value;
+  };
+}
+
 export function isBindingPattern(node: ts.Node): node is ts.BindingPattern {
   return ts.isObjectBindingPattern(node) || ts.isArrayBindingPattern(node);
 }

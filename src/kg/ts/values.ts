@@ -2,6 +2,7 @@ import ts from 'typescript';
 import type { CboField, CboParam, CboReturns } from '../model.ts';
 import {
   boundExpression,
+  checkerMemo,
   initializerOf,
   isBindingPattern,
   memberName,
@@ -35,23 +36,16 @@ function declaredType(node: ValueNode): ts.TypeNode | undefined {
 }
 
 // The signature and the metadata both want a value's type; printing a large inferred type is costly.
-const typeMemo = new WeakMap<ts.TypeChecker, WeakMap<ts.Node, CboReturns>>();
+const typeMemo = checkerMemo<ts.Node, CboReturns>();
 
 /** The value's type: its annotation when it has one (`inferred: false`), else the checker's. */
 export function valueType(node: ValueNode, checker: ts.TypeChecker, sf: ts.SourceFile): CboReturns {
-  let memo = typeMemo.get(checker);
-  if (!memo) {
-    memo = new WeakMap();
-    typeMemo.set(checker, memo);
-  }
-  const known = memo.get(node);
-  if (known) return known;
-  const annotation = declaredType(node);
-  const t: CboReturns = annotation
-    ? { type: collapse(annotation.getText(sf), 500), inferred: false }
-    : { type: typeText(checker, checker.getTypeAtLocation(typedNode(node)), node), inferred: true };
-  memo.set(node, t);
-  return t;
+  return typeMemo(checker, node, () => {
+    const annotation = declaredType(node);
+    return annotation
+      ? { type: collapse(annotation.getText(sf), 500), inferred: false }
+      : { type: typeText(checker, checker.getTypeAtLocation(typedNode(node)), node), inferred: true };
+  });
 }
 
 /** The call signatures of a callable value (construct signatures when it has no call signature). */
